@@ -1,0 +1,1 @@
+"""What the user asked, the dialogs that answer, and the cards and texts (Danish and English)."""

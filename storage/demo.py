@@ -1,0 +1,174 @@
+"""The demo dataset: KLIK as shown at the programme-leader meeting of 23 January 2019.
+
+The data itself is `data/demo.yaml` (shipped inside the package). Statuses are given there as
+counts per task; they are spread over the 98 municipalities in a fixed order derived from the
+task id and the municipality code, so every run gives every municipality the same statuses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from importlib import resources
+from typing import Any
+
+import yaml
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.domain import COPENHAGEN, STATUS_ORDER, TaskState, TaskStatus
+from storage.models import (
+    Event,
+    EventSlot,
+    Incident,
+    Municipality,
+    MunicipalityTaskStatus,
+    Programme,
+    Task,
+    Tenant,
+)
+
+KOMBIT_TENANT_ID = "00000000-0000-4000-8000-000000000000"
+
+
+def demo_tenant_id(municipality_code: int) -> str:
+    """CONTRACT.md: municipality NNN has tenant 00000000-0000-4000-8000-000000000NNN."""
+    return f"00000000-0000-4000-8000-{municipality_code:012d}"
+
+
+def demo_clock() -> datetime:
+    return datetime.fromisoformat(str(load_demo_yaml()["clock"]))
+
+
+def load_demo_yaml() -> dict[str, Any]:
+    text = resources.files("storage").joinpath("data/demo.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    assert isinstance(data, dict)
+    return data
+
+
+def spread_statuses(
+    task_id: str, codes: list[int], counts: dict[TaskStatus, int]
+) -> dict[int, TaskStatus]:
+    """Give each municipality one status so that the totals match `counts` exactly.
+
+    The order is a hash of task id and municipality code: stable across runs and machines,
+    and different for every task (so no municipality is behind on everything).
+    """
+    if sum(counts.values()) != len(codes):
+        raise ValueError(f"{task_id}: counts add up to {sum(counts.values())}, not {len(codes)}")
+    ordered = sorted(codes, key=lambda c: hashlib.sha256(f"{task_id}:{c}".encode()).digest())
+    result: dict[int, TaskStatus] = {}
+    position = 0
+    for status in STATUS_ORDER:
+        for code in ordered[position : position + counts.get(status, 0)]:
+            result[code] = status
+        position += counts.get(status, 0)
+    return result
+
+
+def _local(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=COPENHAGEN)
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    municipalities: int
+    tasks: int
+    events: int
+    statuses: int
+
+
+async def database_is_empty(session: AsyncSession) -> bool:
+    count = await session.scalar(select(func.count()).select_from(Municipality))
+    return not count
+
+
+async def load_demo(session: AsyncSession) -> DemoSummary:
+    """Insert the demo dataset into an empty database (the caller commits)."""
+    data = load_demo_yaml()
+    codes = [int(m["code"]) for m in data["municipalities"]]
+    session.add_all(Municipality(code=int(m["code"]), name=m["name"]) for m in data["municipalities"])
+    session.add_all(Tenant(tenant_id=demo_tenant_id(code), municipality_code=code) for code in codes)
+    session.add_all(
+        Programme(id=p["id"], name=p["name"], short_name=p["short_name"], note=p.get("note", ""))
+        for p in data["programmes"]
+    )
+    await session.flush()
+    statuses: list[MunicipalityTaskStatus] = []
+    for t in data["tasks"]:
+        deadline = t.get("deadline")
+        session.add(
+            Task(
+                id=t["id"],
+                title=t["title"],
+                programme_id=t["programme"],
+                description=t.get("description", ""),
+                mandatory=bool(t.get("mandatory", False)),
+                critical_path=bool(t.get("critical_path", False)),
+                deadline=deadline if isinstance(deadline, date) else None,
+                deadline_rule=t.get("deadline_rule", ""),
+                contact=t.get("contact", ""),
+                state=TaskState(t["state"]),
+                notes=t.get("notes", ""),
+                keywords=list(t.get("keywords", [])),
+            )
+        )
+        if "counts" in t:
+            counts = {TaskStatus(k): int(v) for k, v in t["counts"].items()}
+            spread = spread_statuses(t["id"], codes, counts)
+            statuses.extend(
+                MunicipalityTaskStatus(municipality_code=code, task_id=t["id"], status=status)
+                for code, status in spread.items()
+            )
+    await session.flush()  # statuses refer to tasks; the unit of work does not order them itself
+    session.add_all(statuses)
+    for e in data["events"]:
+        event = Event(
+            id=e["id"],
+            title=e["title"],
+            kind=e["kind"],
+            description=e.get("description", ""),
+            audience=e.get("audience", ""),
+            location=e.get("location", ""),
+            online=bool(e.get("online", False)),
+            registration_url=e.get("registration_url", ""),
+            registration_note=e.get("registration_note", ""),
+            registration_deadline=e.get("registration_deadline"),
+        )
+        for s in e["slots"]:
+            all_day = bool(s.get("all_day", False))
+            start = _local(str(s["start"]))
+            end = _local(str(s["end"]))
+            if all_day:
+                # Whole days: from the first midnight to the midnight after the last day.
+                start = datetime.combine(start.date(), time.min, tzinfo=COPENHAGEN)
+                end = datetime.combine(end.date(), time.max, tzinfo=COPENHAGEN)
+            event.slots.append(
+                EventSlot(
+                    starts_at=start,
+                    ends_at=end,
+                    all_day=all_day,
+                    location=s.get("location", ""),
+                    sold_out=bool(s.get("sold_out", False)),
+                    registration_url=s.get("registration_url", ""),
+                )
+            )
+        session.add(event)
+    for i in data["incidents"]:
+        session.add(
+            Incident(
+                title=i["title"],
+                description=i.get("description", ""),
+                affected_systems=list(i.get("affected_systems", [])),
+                severity=str(i.get("severity", "")),
+                status=i.get("status", "investigating"),
+                started_at=_local(str(i["started_at"])),
+                resolved_at=_local(str(i["resolved_at"])) if i.get("resolved_at") else None,
+                latest_update=i.get("latest_update", ""),
+            )
+        )
+    await session.flush()
+    return DemoSummary(len(codes), len(data["tasks"]), len(data["events"]), len(statuses))

@@ -1,0 +1,203 @@
+"""SQLAlchemy 2 typed models: the catalogue (programmes, tasks, events), the municipalities
+with their statuses, incidents, and the bot's conversation state."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.domain import TaskState, TaskStatus
+
+# Stable constraint names, so Alembic migrations are the same on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (which has no time zones) too."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _enum(cls: type[Any], name: str) -> Enum:
+    # Stored by value (the lowercase words), checked by a CHECK constraint, not a PG enum type,
+    # so adding a value later is a plain migration on both databases.
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Municipality(Base):
+    __tablename__ = "municipality"
+
+    code: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Tenant(Base):
+    """An Azure AD tenant whose users speak for a municipality."""
+
+    __tablename__ = "tenant"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    municipality_code: Mapped[int] = mapped_column(
+        ForeignKey("municipality.code", ondelete="CASCADE"), index=True
+    )
+    municipality: Mapped[Municipality] = relationship(lazy="joined")
+
+
+class Programme(Base):
+    __tablename__ = "programme"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    short_name: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Task(Base):
+    __tablename__ = "task"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    programme_id: Mapped[str] = mapped_column(ForeignKey("programme.id"), index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    mandatory: Mapped[bool] = mapped_column(Boolean, default=False)
+    critical_path: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Either a fixed deadline, or a rule by which the municipality sets its own.
+    deadline: Mapped[date | None] = mapped_column(Date, nullable=True)
+    deadline_rule: Mapped[str] = mapped_column(Text, default="")
+    contact: Mapped[str] = mapped_column(String(200), default="")
+    state: Mapped[TaskState] = mapped_column(_enum(TaskState, "task_state"), index=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    # Other words people use for the task ("kontaktpunkt", "contact point"), for loose matching.
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    programme: Mapped[Programme] = relationship(lazy="joined")
+
+
+class MunicipalityTaskStatus(Base):
+    """One municipality's status on one task: exactly one row per pair once the task is active."""
+
+    __tablename__ = "task_status"
+
+    municipality_code: Mapped[int] = mapped_column(
+        ForeignKey("municipality.code", ondelete="CASCADE"), primary_key=True
+    )
+    task_id: Mapped[str] = mapped_column(
+        ForeignKey("task.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    status: Mapped[TaskStatus] = mapped_column(_enum(TaskStatus, "task_status_value"))
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Event(Base):
+    __tablename__ = "event"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    # What kind of event it is, for "the next programledermøde": programledermoede, workshop, ...
+    kind: Mapped[str] = mapped_column(String(64), index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    audience: Mapped[str] = mapped_column(Text, default="")
+    location: Mapped[str] = mapped_column(String(300), default="")
+    online: Mapped[bool] = mapped_column(Boolean, default=False)
+    registration_url: Mapped[str] = mapped_column(String(500), default="")
+    registration_note: Mapped[str] = mapped_column(Text, default="")
+    registration_deadline: Mapped[date | None] = mapped_column(Date, nullable=True)
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    slots: Mapped[list[EventSlot]] = relationship(
+        back_populates="event",
+        order_by="EventSlot.starts_at",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+    )
+
+
+class EventSlot(Base):
+    """One occurrence of an event: programme-leader meetings have two slots a month."""
+
+    __tablename__ = "event_slot"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Only the dates are known ("Den 21. maj i Aarhus"): shown without times.
+    all_day: Mapped[bool] = mapped_column(Boolean, default=False)
+    location: Mapped[str] = mapped_column(String(300), default="")
+    sold_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    registration_url: Mapped[str] = mapped_column(String(500), default="")
+
+    event: Mapped[Event] = relationship(back_populates="slots")
+
+
+class Incident(Base):
+    __tablename__ = "incident"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    affected_systems: Mapped[list[str]] = mapped_column(JSON, default=list)
+    severity: Mapped[str] = mapped_column(String(32), default="")
+    status: Mapped[str] = mapped_column(String(32), default="investigating")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    latest_update: Mapped[str] = mapped_column(Text, default="")
+
+
+class BotState(Base):
+    """The bot's conversation and user state, a key-value store with eTags."""
+
+    __tablename__ = "bot_state"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    etag: Mapped[str] = mapped_column(String(64))

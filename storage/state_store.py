@@ -1,0 +1,94 @@
+"""A key-value store with eTag optimistic concurrency, for conversation and user state.
+
+Semantics follow botbuilder's Cosmos DB and Blob storages: a write with the eTag that was
+read succeeds and gets a new eTag; a write with a stale eTag fails with StaleETagError;
+a write with no eTag or with "*" overwrites. Values are JSON documents. This module knows
+nothing about botbuilder; bot/state_storage.py adapts it to botbuilder's Storage.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from storage.db import SessionFactory
+from storage.models import BotState
+
+MAX_KEY_LENGTH = 255
+
+
+class StaleETagError(Exception):
+    """Someone else wrote the item since it was read."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    data: dict[str, Any]
+    etag: str
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    data: dict[str, Any]
+    etag: str | None  # None or "*": overwrite; otherwise the eTag that was read
+
+
+class StateStore:
+    def __init__(self, sessions: SessionFactory) -> None:
+        self._sessions = sessions
+
+    async def read(self, keys: Iterable[str]) -> dict[str, StoredItem]:
+        wanted = [_check_key(k) for k in keys]
+        if not wanted:
+            return {}
+        async with self._sessions() as session:
+            rows = await session.scalars(select(BotState).where(BotState.key.in_(wanted)))
+            return {row.key: StoredItem(row.data, row.etag) for row in rows}
+
+    async def write(self, changes: Mapping[str, Change]) -> dict[str, str]:
+        """Write all changes in one transaction; returns the new eTag of each key."""
+        new_etags: dict[str, str] = {}
+        async with self._sessions() as session, session.begin():
+            dialect = session.bind.dialect.name
+            for key, change in changes.items():
+                _check_key(key)
+                etag = uuid.uuid4().hex
+                if change.etag in (None, "*"):
+                    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+                    statement = insert(BotState).values(key=key, data=change.data, etag=etag)
+                    await session.execute(
+                        statement.on_conflict_do_update(
+                            index_elements=[BotState.key],
+                            set_={"data": statement.excluded.data, "etag": statement.excluded.etag},
+                        )
+                    )
+                else:
+                    result = await session.execute(
+                        update(BotState)
+                        .where(BotState.key == key, BotState.etag == change.etag)
+                        .values(data=change.data, etag=etag)
+                        .execution_options(synchronize_session=False)
+                    )
+                    if result.rowcount != 1:  # type: ignore[attr-defined]
+                        raise StaleETagError(f"eTag conflict for state key {key!r}")
+                new_etags[key] = etag
+        return new_etags
+
+    async def delete(self, keys: Iterable[str]) -> None:
+        wanted = [_check_key(k) for k in keys]
+        if not wanted:
+            return
+        async with self._sessions() as session, session.begin():
+            await session.execute(delete(BotState).where(BotState.key.in_(wanted)))
+
+
+def _check_key(key: str) -> str:
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise ValueError("state keys must be 1 to 255 characters")
+    return key

@@ -1,0 +1,92 @@
+"""The demo dataset reproduces the slides of the January 2019 programme-leader meeting."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import func, select
+
+from storage.db import SessionFactory
+from storage.demo import demo_tenant_id, spread_statuses
+from storage.domain import TaskState, TaskStatus
+from storage.models import Event, Municipality, MunicipalityTaskStatus, Task, Tenant
+from storage.queries import find_municipality, municipality_for_tenant
+
+SLIDE_COUNTS = {
+    "fk-godkend-fordelingsregler": {TaskStatus.COMPLETED: 66, TaskStatus.STARTED: 11, TaskStatus.NOT_STARTED: 21},
+    "fk-godkend-serviceaftale": {TaskStatus.COMPLETED: 78, TaskStatus.STARTED: 1, TaskStatus.NOT_STARTED: 19},
+    "mbp-kontaktpunkt-incident": {TaskStatus.COMPLETED: 13, TaskStatus.STARTED: 9, TaskStatus.NOT_STARTED: 76},
+    "mbp-underskriftberettiget-skat": {TaskStatus.COMPLETED: 18, TaskStatus.STARTED: 20, TaskStatus.NOT_STARTED: 60},
+    "mbp-tjek-it-miljoe": {
+        TaskStatus.COMPLETED: 14,
+        TaskStatus.STARTED: 9,
+        TaskStatus.NOT_STARTED: 10,
+        TaskStatus.NOT_ACTIVE: 65,
+    },
+}
+
+
+async def test_98_municipalities_with_official_codes(sessions: SessionFactory) -> None:
+    async with sessions() as session:
+        rows = {m.code: m.name for m in await session.scalars(select(Municipality))}
+    assert len(rows) == 98
+    assert rows[101] == "København"
+    assert rows[147] == "Frederiksberg"
+    assert rows[461] == "Odense"
+    assert rows[630] == "Vejle"
+    assert rows[751] == "Aarhus"
+    assert rows[851] == "Aalborg"
+
+
+async def test_status_counts_match_the_slides(sessions: SessionFactory) -> None:
+    async with sessions() as session:
+        for task_id, expected in SLIDE_COUNTS.items():
+            rows = await session.execute(
+                select(MunicipalityTaskStatus.status, func.count())
+                .where(MunicipalityTaskStatus.task_id == task_id)
+                .group_by(MunicipalityTaskStatus.status)
+            )
+            assert {status: count for status, count in rows} == expected, task_id
+
+
+async def test_announced_tasks_have_no_statuses(sessions: SessionFactory) -> None:
+    async with sessions() as session:
+        announced = list(await session.scalars(select(Task.id).where(Task.state == TaskState.ANNOUNCED)))
+        assert len(announced) == 8  # 2 upcoming in Monopolbrud, 6 AULA
+        count = await session.scalar(
+            select(func.count()).select_from(MunicipalityTaskStatus).where(MunicipalityTaskStatus.task_id.in_(announced))
+        )
+    assert count == 0
+
+
+async def test_events_and_their_slots(sessions: SessionFactory) -> None:
+    async with sessions() as session:
+        events = {e.id: e for e in await session.scalars(select(Event))}
+    assert len(events) == 10
+    february = events["programledermoede-2019-02"]
+    assert [s.starts_at.isoformat() for s in february.slots] == [
+        "2019-02-27T09:00:00+00:00",
+        "2019-02-28T12:30:00+00:00",
+    ]
+    styregrupper = events["styregrupper-kursus-2019"]
+    assert [s.sold_out for s in styregrupper.slots] == [True, False]
+
+
+async def test_demo_tenants_map_to_their_municipality(sessions: SessionFactory) -> None:
+    async with sessions() as session:
+        vejle = await municipality_for_tenant(session, "00000000-0000-4000-8000-000000000630")
+        assert vejle is not None and vejle.name == "Vejle"
+        assert await municipality_for_tenant(session, "00000000-0000-4000-8000-000000000000") is None
+        assert await session.scalar(select(func.count()).select_from(Tenant)) == 98
+        assert (await find_municipality(session, "vejle kommune")) == vejle
+        assert (await find_municipality(session, "630")) == vejle
+    assert demo_tenant_id(630) == "00000000-0000-4000-8000-000000000630"
+
+
+def test_spread_is_deterministic_and_exact() -> None:
+    codes = list(range(100, 198))
+    counts = {TaskStatus.COMPLETED: 40, TaskStatus.STARTED: 8, TaskStatus.NOT_STARTED: 50}
+    first = spread_statuses("task", codes, counts)
+    assert first == spread_statuses("task", codes, counts)
+    assert Counter(first.values()) == counts
+    assert first != spread_statuses("other-task", codes, counts)
