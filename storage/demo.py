@@ -48,9 +48,7 @@ def load_demo_yaml() -> dict[str, Any]:
     return data
 
 
-def spread_statuses(
-    task_id: str, codes: list[int], counts: dict[TaskStatus, int]
-) -> dict[int, TaskStatus]:
+def spread_statuses(task_id: str, codes: list[int], counts: dict[TaskStatus, int]) -> dict[int, TaskStatus]:
     """Give each municipality one status so that the totals match `counts` exactly.
 
     The order is a hash of task id and municipality code: stable across runs and machines,

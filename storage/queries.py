@@ -87,7 +87,9 @@ async def events_in(session: AsyncSession, period: Period) -> list[Event]:
     return sorted(events, key=first_slot)
 
 
-async def incidents(session: AsyncSession, *, open_only: bool, since: datetime | None = None) -> list[Incident]:
+async def incidents(
+    session: AsyncSession, *, open_only: bool, since: datetime | None = None
+) -> list[Incident]:
     query = select(Incident).order_by(Incident.started_at.desc())
     if open_only:
         query = query.where(Incident.resolved_at.is_(None))

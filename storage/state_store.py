@@ -55,7 +55,7 @@ class StateStore:
         """Write all changes in one transaction; returns the new eTag of each key."""
         new_etags: dict[str, str] = {}
         async with self._sessions() as session, session.begin():
-            dialect = session.bind.dialect.name
+            dialect = session.get_bind().dialect.name
             for key, change in changes.items():
                 _check_key(key)
                 etag = uuid.uuid4().hex

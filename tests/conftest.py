@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import SessionFactory, create_engine, session_factory
 from tests.databases import BACKENDS, PostgresTemplates, SqliteTemplates
+from tests.harness import BotUnderTest, start_bot
 
 # The demo clock: the programme-leader meeting of 23 January 2019, 10:00 in Copenhagen.
 DEMO_NOW = datetime.fromisoformat("2019-01-23T10:00:00+01:00")
@@ -57,3 +58,16 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def sessions(engine: AsyncEngine) -> SessionFactory:
     return session_factory(engine)
+
+
+@pytest.fixture
+async def bot(database_url: str) -> AsyncIterator[BotUnderTest]:
+    """The bot on loopback over the demo database at the demo clock, with a fake connector."""
+    bot, connector = await start_bot(database_url, now=DEMO_NOW)
+    try:
+        yield bot
+    finally:
+        await bot.http.close()
+        await bot.server.close()
+        await connector.close()
+    assert connector.invalid_cards == [], "the bot sent cards that are not valid Adaptive Cards 1.5"

@@ -20,7 +20,9 @@ from storage.db import create_engine, session_factory
 from storage.demo import load_demo
 from storage.migrate import upgrade
 
-BACKENDS = [b.strip() for b in os.environ.get("KLIKBOT_TEST_DATABASES", "sqlite,postgresql").split(",") if b.strip()]
+BACKENDS = [
+    b.strip() for b in os.environ.get("KLIKBOT_TEST_DATABASES", "sqlite,postgresql").split(",") if b.strip()
+]
 PG_URL = os.environ.get("KLIKBOT_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
 

@@ -13,10 +13,22 @@ from storage.models import Event, Municipality, MunicipalityTaskStatus, Task, Te
 from storage.queries import find_municipality, municipality_for_tenant
 
 SLIDE_COUNTS = {
-    "fk-godkend-fordelingsregler": {TaskStatus.COMPLETED: 66, TaskStatus.STARTED: 11, TaskStatus.NOT_STARTED: 21},
+    "fk-godkend-fordelingsregler": {
+        TaskStatus.COMPLETED: 66,
+        TaskStatus.STARTED: 11,
+        TaskStatus.NOT_STARTED: 21,
+    },
     "fk-godkend-serviceaftale": {TaskStatus.COMPLETED: 78, TaskStatus.STARTED: 1, TaskStatus.NOT_STARTED: 19},
-    "mbp-kontaktpunkt-incident": {TaskStatus.COMPLETED: 13, TaskStatus.STARTED: 9, TaskStatus.NOT_STARTED: 76},
-    "mbp-underskriftberettiget-skat": {TaskStatus.COMPLETED: 18, TaskStatus.STARTED: 20, TaskStatus.NOT_STARTED: 60},
+    "mbp-kontaktpunkt-incident": {
+        TaskStatus.COMPLETED: 13,
+        TaskStatus.STARTED: 9,
+        TaskStatus.NOT_STARTED: 76,
+    },
+    "mbp-underskriftberettiget-skat": {
+        TaskStatus.COMPLETED: 18,
+        TaskStatus.STARTED: 20,
+        TaskStatus.NOT_STARTED: 60,
+    },
     "mbp-tjek-it-miljoe": {
         TaskStatus.COMPLETED: 14,
         TaskStatus.STARTED: 9,
@@ -54,7 +66,9 @@ async def test_announced_tasks_have_no_statuses(sessions: SessionFactory) -> Non
         announced = list(await session.scalars(select(Task.id).where(Task.state == TaskState.ANNOUNCED)))
         assert len(announced) == 8  # 2 upcoming in Monopolbrud, 6 AULA
         count = await session.scalar(
-            select(func.count()).select_from(MunicipalityTaskStatus).where(MunicipalityTaskStatus.task_id.in_(announced))
+            select(func.count())
+            .select_from(MunicipalityTaskStatus)
+            .where(MunicipalityTaskStatus.task_id.in_(announced))
         )
     assert count == 0
 

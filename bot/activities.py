@@ -1,0 +1,95 @@
+"""The edge between Bot Framework activities and the bot's own Incoming/Reply types."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from botbuilder.schema import Activity, ActivityTypes, Attachment
+
+from dialogs.cards import CARD_CONTENT_TYPE
+from dialogs.model import ConversationType, Incoming, Reply, Sender
+
+_AT_TAG = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]{0,200}>")
+_CONVERSATION_TYPES: dict[str, ConversationType] = {
+    "personal": "personal",
+    "channel": "channel",
+    "groupChat": "groupChat",
+}
+
+
+def tenant_of(activity: Activity) -> str | None:
+    """The tenant of a Teams activity, lower-cased. Teams sends `conversation.tenantId`, which
+    botbuilder's model (expecting "tenantID") leaves in additional_properties, and CloudAdapter
+    does not copy `channelData.tenant.id` over: so all three places are read."""
+    candidates: list[object] = []
+    conversation = activity.conversation
+    if conversation is not None:
+        candidates.append(getattr(conversation, "tenant_id", None))
+        extra = getattr(conversation, "additional_properties", None) or {}
+        candidates.append(extra.get("tenantId"))
+    channel_data = activity.channel_data
+    if isinstance(channel_data, dict):
+        tenant = channel_data.get("tenant")
+        if isinstance(tenant, dict):
+            candidates.append(tenant.get("id"))
+    for candidate in candidates:
+        if isinstance(candidate, str) and candidate.strip():
+            return candidate.strip().lower()
+    return None
+
+
+def text_without_mentions(activity: Activity) -> str:
+    """The message text without the bot's @mention (channels and group chats add it)."""
+    text = activity.text or ""
+    bot_id = activity.recipient.id if activity.recipient is not None else None
+    for entity in activity.entities or []:
+        props: dict[str, Any] = entity.additional_properties or {}
+        if entity.type != "mention":
+            continue
+        mentioned = props.get("mentioned") or {}
+        mention_text = props.get("text")
+        if (
+            isinstance(mention_text, str)
+            and mention_text
+            and (not isinstance(mentioned, dict) or mentioned.get("id") in (bot_id, None))
+        ):
+            text = text.replace(mention_text, " ")
+    text = _AT_TAG.sub(" ", text)
+    # Teams may send HTML (formatted messages); the bot reads only the words.
+    text = html.unescape(_TAG.sub(" ", text))
+    return " ".join(text.split())
+
+
+def to_incoming(activity: Activity) -> Incoming:
+    sender = activity.from_property
+    conversation = activity.conversation
+    conversation_type = _CONVERSATION_TYPES.get(
+        getattr(conversation, "conversation_type", None) or "", "personal"
+    )
+    value = activity.value if isinstance(activity.value, dict) else None
+    return Incoming(
+        text=text_without_mentions(activity),
+        conversation_id=str(conversation.id) if conversation is not None and conversation.id else "",
+        sender=Sender(
+            id=str(sender.id) if sender is not None and sender.id else "",
+            name=str(sender.name) if sender is not None and sender.name else "",
+            aad_object_id=getattr(sender, "aad_object_id", None) if sender is not None else None,
+        ),
+        tenant_id=tenant_of(activity),
+        locale=activity.locale,
+        conversation_type=conversation_type,
+        value=value,
+    )
+
+
+def to_activity(reply: Reply) -> Activity:
+    if reply.card is None:
+        return Activity(type=ActivityTypes.message, text=reply.text)
+    return Activity(
+        type=ActivityTypes.message,
+        summary=reply.summary or None,
+        attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=reply.card)],
+    )

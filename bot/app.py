@@ -1,0 +1,128 @@
+"""The aiohttp web app: /api/messages for Teams, /healthz for the load balancer."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from botbuilder.core import TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity, ActivityTypes
+
+from bot.activities import to_activity
+from bot.runtime import Runtime, open_runtime
+from bot.settings import Settings
+from dialogs.answers import say
+from dialogs.model import Reply
+from dialogs.understanding import detect_language
+from storage.db import ping
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024  # CONTRACT.md: bodies over 1 MiB get 413
+
+SETTINGS = web.AppKey("settings", Settings)
+RUNTIME = web.AppKey("runtime", Runtime)
+ADAPTER = web.AppKey("adapter", CloudAdapter)
+
+
+def json_error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+async def messages(request: web.Request) -> web.StreamResponse:
+    if "application/json" not in request.headers.get("Content-Type", ""):
+        return json_error(415, "activities are JSON: Content-Type must be application/json")
+    try:
+        body = await request.json()
+    except web.HTTPRequestEntityTooLarge:
+        return json_error(413, f"the body is larger than {MAX_BODY} bytes")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return json_error(400, "the body is not valid JSON")
+    problem = _activity_problem(body)
+    if problem:
+        return json_error(400, problem)
+    try:
+        activity = Activity().deserialize(body)
+    except Exception:  # msrest raises a variety of errors on malformed models
+        return json_error(400, "the body is not a Bot Framework activity")
+    runtime = request.app[RUNTIME]
+    adapter = request.app[ADAPTER]
+    try:
+        response = await adapter.process_activity(
+            request.headers.get("Authorization", ""), activity, runtime.bot.on_turn
+        )
+    except PermissionError:
+        return json_error(401, "the request is not authenticated")
+    if response is not None:
+        return web.json_response(response.body, status=response.status)
+    return web.Response(status=201)
+
+
+def _activity_problem(body: object) -> str | None:
+    """What makes a body unusable as an activity, before botbuilder sees it."""
+    if not isinstance(body, dict):
+        return "an activity is a JSON object"
+    if not isinstance(body.get("type"), str) or not body["type"]:
+        return "the activity has no type"
+    conversation = body.get("conversation")
+    if (
+        not isinstance(conversation, dict)
+        or not isinstance(conversation.get("id"), str)
+        or not conversation["id"]
+    ):
+        return "the activity has no conversation id"
+    service_url = body.get("serviceUrl")
+    if not isinstance(service_url, str) or not service_url.startswith(("http://", "https://")):
+        return "the activity has no serviceUrl"
+    for key in ("from", "recipient"):
+        if key in body and not isinstance(body[key], dict):
+            return f"the activity's {key} must be an object"
+    text = body.get("text")
+    if text is not None and not isinstance(text, str):
+        return "the activity's text must be a string"
+    return None
+
+
+async def healthz(request: web.Request) -> web.Response:
+    if await ping(request.app[RUNTIME].engine):
+        return web.json_response({"status": "ok"})
+    return web.json_response({"status": "database unavailable"}, status=503)
+
+
+async def on_turn_error(context: TurnContext, error: Exception) -> None:
+    """Log the fault with its traceback for the operator; tell the user briefly, no details."""
+    log.exception("turn failed", exc_info=error)
+    activity = context.activity
+    if activity is None or activity.type != ActivityTypes.message:
+        return
+    lang = detect_language(activity.text or "", activity.locale)
+    text = say(
+        lang,
+        "Beklager, noget gik galt hos mig. Prøv igen om lidt.",
+        "Sorry, something went wrong on my side. Please try again in a moment.",
+    )
+    try:
+        await context.send_activity(to_activity(Reply(text=text)))
+    except Exception:
+        log.exception("could not tell the user about the failed turn")
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY)
+    app[SETTINGS] = settings
+    app.cleanup_ctx.append(_runtime_ctx)
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+async def _runtime_ctx(app: web.Application) -> AsyncIterator[None]:
+    async with open_runtime(app[SETTINGS]) as runtime:
+        adapter = CloudAdapter(runtime.authentication)
+        adapter.on_turn_error = on_turn_error
+        app[RUNTIME] = runtime
+        app[ADAPTER] = adapter
+        yield

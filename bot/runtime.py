@@ -1,0 +1,91 @@
+"""Everything a running bot needs, built once per process and closed at the end."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import aiohttp
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from botbuilder.core import ConversationState
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.connector import SharedClientsAuthentication, create_authentication
+from bot.settings import Settings, SettingsError
+from bot.state_storage import SqlStorage
+from bot.teams_bot import KlikBot
+from dialogs.conversation import Conversation
+from dialogs.dates import warm_up
+from storage.db import SessionFactory, create_engine, session_factory
+from storage.demo import database_is_empty, load_demo
+from storage.migrate import alembic_config, upgrade_async
+from storage.state_store import StateStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: SessionFactory
+    conversation: Conversation
+    conversation_state: ConversationState
+    bot: KlikBot
+    authentication: SharedClientsAuthentication
+    http: aiohttp.ClientSession  # one session for every outbound call the bot makes itself
+
+
+def _current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+async def prepare_database(settings: Settings, engine: AsyncEngine, sessions: SessionFactory) -> None:
+    """Migrate an embedded SQLite database (or any database in demo mode) automatically; a
+    PostgreSQL database in production must be migrated with `klikbot db upgrade` first."""
+    embedded = make_url(settings.database_url).get_backend_name() == "sqlite"
+    if embedded or settings.demo:
+        await upgrade_async(settings.database_url)
+    else:
+        head = ScriptDirectory.from_config(alembic_config(settings.database_url)).get_current_head()
+        async with engine.connect() as connection:
+            current = await connection.run_sync(_current_revision)
+        if current != head:
+            raise SettingsError(
+                f"the database is at schema revision {current or 'none'}, the bot needs {head}: "
+                "run `klikbot db upgrade` first"
+            )
+    if settings.demo:
+        async with sessions() as session, session.begin():
+            if await database_is_empty(session):
+                summary = await load_demo(session)
+                log.info("loaded the demo dataset: %s", summary)
+
+
+@asynccontextmanager
+async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    engine = create_engine(settings.database_url)
+    authentication: SharedClientsAuthentication | None = None
+    http: aiohttp.ClientSession | None = None
+    try:
+        sessions = session_factory(engine)
+        await prepare_database(settings, engine, sessions)
+        warm_up()
+        conversation = Conversation(sessions, settings.clock(), settings.admin_tenant_ids)
+        conversation_state = ConversationState(SqlStorage(StateStore(sessions)))
+        http = aiohttp.ClientSession()
+        bot = KlikBot(conversation, conversation_state, http)
+        authentication = create_authentication(
+            settings.app_id, settings.app_password, settings.app_type, settings.app_tenant_id
+        )
+        yield Runtime(settings, engine, sessions, conversation, conversation_state, bot, authentication, http)
+    finally:
+        if http is not None:
+            await http.close()
+        if authentication is not None:
+            await authentication.close()
+        await engine.dispose()

@@ -1,0 +1,73 @@
+"""Settings from the environment (a .env file in the working directory may supply them)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from storage.db import DEFAULT_DATABASE_URL
+from storage.demo import KOMBIT_TENANT_ID, demo_clock
+
+
+class SettingsError(ValueError):
+    """A setting has a value the bot cannot run with; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    now: datetime | None = None  # KLIKBOT_NOW: a fixed clock for the demo and tests
+    public_url: str | None = None
+    admin_token: str | None = None
+    admin_tenant_ids: frozenset[str] = field(default_factory=frozenset)
+    app_id: str = ""
+    app_password: str = ""
+    app_type: str = "MultiTenant"
+    app_tenant_id: str = ""
+    demo: bool = False
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.app_id)
+
+    def clock(self) -> Callable[[], datetime]:
+        fixed = self.now
+        if fixed is not None:
+            return lambda: fixed
+        return lambda: datetime.now(UTC)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, demo: bool = False) -> Settings:
+        env = os.environ if env is None else env
+        now_text = env.get("KLIKBOT_NOW", "").strip()
+        now: datetime | None = None
+        if now_text:
+            try:
+                now = datetime.fromisoformat(now_text)
+            except ValueError as error:
+                raise SettingsError(f"KLIKBOT_NOW is not an ISO 8601 time: {now_text!r}") from error
+            if now.tzinfo is None:
+                raise SettingsError(
+                    f"KLIKBOT_NOW needs a UTC offset, e.g. 2019-01-23T10:00:00+01:00: {now_text!r}"
+                )
+        elif demo:
+            now = demo_clock()
+        admins_text = env.get("KLIKBOT_ADMIN_TENANT_IDS")
+        if admins_text is None:
+            admins = frozenset({KOMBIT_TENANT_ID}) if demo else frozenset()
+        else:
+            admins = frozenset(t.strip().lower() for t in admins_text.split(",") if t.strip())
+        return cls(
+            database_url=env.get("KLIKBOT_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
+            now=now,
+            public_url=env.get("KLIKBOT_PUBLIC_URL", "").strip() or None,
+            admin_token=env.get("KLIKBOT_ADMIN_TOKEN", "").strip() or None,
+            admin_tenant_ids=admins,
+            app_id=env.get("MicrosoftAppId", "").strip(),
+            app_password=env.get("MicrosoftAppPassword", "").strip(),
+            app_type=env.get("MicrosoftAppType", "").strip() or "MultiTenant",
+            app_tenant_id=env.get("MicrosoftAppTenantId", "").strip(),
+            demo=demo,
+        )

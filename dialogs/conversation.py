@@ -1,0 +1,243 @@
+"""One turn of the conversation: who asks, what they asked, and which answer they get.
+
+Plain Python: takes an Incoming and the conversation's Memory, returns Replies. The bot layer
+loads and saves the Memory (through botbuilder's ConversationState on our SQL storage).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs import answers
+from dialogs.cards import render_card
+from dialogs.document import Document
+from dialogs.matching import decide, rank
+from dialogs.model import Asker, Incoming, Memory, Reply
+from dialogs.text import render_text
+from dialogs.understanding import Intent, Language, Understanding, detect_language, understand
+from storage import queries
+from storage.db import SessionFactory
+from storage.domain import Period, TaskState, TaskView
+
+log = logging.getLogger(__name__)
+
+# Longer messages are cut before any work: no question to the bot needs more.
+MAX_TEXT = 2000
+
+EVENT_KIND_LABELS: dict[str, tuple[str, str]] = {
+    "programledermoede": ("programledermøde", "programme leader meeting"),
+    "workshop": ("workshop", "workshop"),
+    "leverandoerdag": ("leverandørdag", "supplier day"),
+    "masterclass": ("masterclass", "masterclass"),
+    "kursus": ("kursus", "course"),
+    "kommunedage": ("kommunedage", "municipality days"),
+    "webinar": ("webinar", "webinar"),
+    "konference": ("konference", "conference"),
+}
+
+
+def to_reply(doc: Document) -> Reply:
+    return Reply(text=render_text(doc), card=render_card(doc), summary=doc.title)
+
+
+class Conversation:
+    def __init__(
+        self, sessions: SessionFactory, clock: Callable[[], datetime], admin_tenants: frozenset[str]
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._admin_tenants = admin_tenants
+
+    @property
+    def sessions(self) -> SessionFactory:
+        return self._sessions
+
+    async def asker(self, session: AsyncSession, tenant_id: str | None) -> Asker:
+        """The municipality comes from the tenant of the activity: never from text or card data."""
+        if not tenant_id:
+            return Asker(tenant_id=None)
+        municipality = await queries.municipality_for_tenant(session, tenant_id)
+        return Asker(
+            tenant_id=tenant_id,
+            municipality_code=municipality.code if municipality else None,
+            municipality_name=municipality.name if municipality else None,
+            is_admin=tenant_id in self._admin_tenants,
+        )
+
+    async def handle(self, incoming: Incoming, memory: Memory) -> list[Reply]:
+        now = self._clock()
+        text = incoming.text[:MAX_TEXT]
+        async with self._sessions() as session:
+            asker = await self.asker(session, incoming.tenant_id)
+            if incoming.value is not None and not text.strip():
+                return [to_reply(await self._card_action(session, incoming, asker, memory, now))]
+            understood = understand(text, now, incoming.locale)
+            pending = memory.pending
+            memory.pending = {}
+            if pending.get("kind") == "choose_task" and understood.intent is not Intent.CANCEL:
+                chosen = await self._resolve_choice(session, pending, text, asker)
+                if chosen is not None:
+                    return [
+                        to_reply(
+                            answers.task_detail_answer(
+                                chosen,
+                                now,
+                                understood.language,
+                                show_status=asker.municipality_code is not None,
+                            )
+                        )
+                    ]
+            doc = await self._answer(
+                session, understood, incoming, asker, memory, now, had_pending=bool(pending)
+            )
+            return [to_reply(doc)]
+
+    async def _card_action(
+        self, session: AsyncSession, incoming: Incoming, asker: Asker, memory: Memory, now: datetime
+    ) -> Document:
+        value: dict[str, Any] = incoming.value or {}
+        lang: Language = "en" if value.get("lang") == "en" else detect_language("", incoming.locale)
+        memory.pending = {}
+        verb = value.get("klikbot")
+        if verb == "task" and isinstance(value.get("id"), str):
+            tasks = await queries.task_views(session, asker.municipality_code)
+            task = next((t for t in tasks if t.id == value["id"]), None)
+            if task is not None:
+                return answers.task_detail_answer(
+                    task, now, lang, show_status=asker.municipality_code is not None
+                )
+            return answers.no_task_answer(str(value["id"]), _active(tasks), lang)
+        if verb == "ask" and isinstance(value.get("text"), str):
+            understood = understand(value["text"][:MAX_TEXT], now, incoming.locale)
+            return await self._answer(session, understood, incoming, asker, memory, now, had_pending=False)
+        if verb == "cancel":
+            return answers.cancelled_answer(lang)
+        return answers.help_answer(lang, asker.municipality_code is not None, asker.tenant_id)
+
+    async def _resolve_choice(
+        self, session: AsyncSession, pending: dict[str, Any], text: str, asker: Asker
+    ) -> TaskView | None:
+        """The answer to "which task did you mean?": a number from the list or a title."""
+        options = [o for o in pending.get("options", []) if isinstance(o, str)]
+        tasks = {t.id: t for t in await queries.task_views(session, asker.municipality_code)}
+        candidates = [tasks[o] for o in options if o in tasks]
+        answer = text.strip().rstrip(".").strip()
+        if answer.isdigit() and 1 <= int(answer) <= len(candidates):
+            return candidates[int(answer) - 1]
+        ranked: list[tuple[TaskView, float]] = rank(
+            answer, candidates, lambda t: t.title, lambda t: t.keywords
+        )
+        best, _ = decide(ranked)
+        return best
+
+    async def _answer(
+        self,
+        session: AsyncSession,
+        understood: Understanding,
+        incoming: Incoming,
+        asker: Asker,
+        memory: Memory,
+        now: datetime,
+        *,
+        had_pending: bool,
+    ) -> Document:
+        lang = understood.language
+        intent = understood.intent
+        registered = asker.municipality_code is not None
+        if intent is Intent.HELP:
+            return answers.help_answer(lang, registered, asker.tenant_id)
+        if intent is Intent.GREETING:
+            return answers.greeting_answer(incoming.sender.name, lang)
+        if intent is Intent.CANCEL:
+            return answers.cancelled_answer(lang)
+        if intent is Intent.INCIDENTS:
+            open_now = await queries.incidents(session, open_only=True)
+            latest = None if open_now else next(iter(await queries.incidents(session, open_only=False)), None)
+            return answers.incidents_answer(open_now, latest, lang)
+        if intent in (Intent.EVENTS, Intent.NEXT_EVENT):
+            return await self._events(session, understood, now)
+        tasks = await queries.task_views(session, asker.municipality_code)
+        if intent is Intent.OUTSTANDING:
+            if asker.municipality_name is not None:
+                return answers.outstanding_answer(tasks, asker.municipality_name, now, lang)
+            return self._not_a_municipality(asker, tasks, now, lang)
+        if intent is Intent.DUE:
+            if asker.municipality_name is None:
+                return self._not_a_municipality(asker, tasks, now, lang)
+            return answers.due_answer(tasks, understood.period, asker.municipality_name, now, lang)
+        if intent is Intent.TASK_DETAIL:
+            return self._task_detail(tasks, understood.subject or understood.text, asker, memory, now, lang)
+        return self._fallback(tasks, understood, asker, memory, now, lang)
+
+    def _not_a_municipality(
+        self, asker: Asker, tasks: list[TaskView], now: datetime, lang: Language
+    ) -> Document:
+        if asker.is_admin:
+            return answers.kombit_answer(_active(tasks), now, lang)
+        return answers.unregistered_answer(asker.tenant_id, _active(tasks), now, lang)
+
+    def _task_detail(
+        self, tasks: list[TaskView], query: str, asker: Asker, memory: Memory, now: datetime, lang: Language
+    ) -> Document:
+        best, candidates = decide(rank(query, tasks, lambda t: t.title, lambda t: t.keywords))
+        if best is not None:
+            return answers.task_detail_answer(
+                best, now, lang, show_status=asker.municipality_code is not None
+            )
+        if candidates:
+            memory.pending = {"kind": "choose_task", "options": [t.id for t in candidates]}
+            return answers.choose_task_answer(candidates, query, lang)
+        return answers.no_task_answer(query, _active(tasks), lang)
+
+    def _fallback(
+        self,
+        tasks: list[TaskView],
+        understood: Understanding,
+        asker: Asker,
+        memory: Memory,
+        now: datetime,
+        lang: Language,
+    ) -> Document:
+        # A bare task name ("kontaktpunkt") is a question about that task.
+        subject = (understood.subject or "").strip()
+        if subject:
+            ranked = rank(subject, tasks, lambda t: t.title, lambda t: t.keywords)
+            best, candidates = decide(ranked)
+            if best is not None and ranked[0][1] >= 90:
+                return answers.task_detail_answer(
+                    best, now, lang, show_status=asker.municipality_code is not None
+                )
+            suggestions = [best] if best is not None else candidates
+            return answers.fallback_answer(understood.text, suggestions[:3], lang)
+        return answers.fallback_answer(understood.text, [], lang)
+
+    async def _events(self, session: AsyncSession, understood: Understanding, now: datetime) -> Document:
+        lang = understood.language
+        kind = understood.event_kind
+        label = None
+        if kind in EVENT_KIND_LABELS:
+            da, en = EVENT_KIND_LABELS[kind]
+            label = da if lang == "da" else en
+        if understood.intent is Intent.NEXT_EVENT:
+            upcoming = await queries.events_in(session, Period(now, None))
+            for event in upcoming:
+                if kind is None or event.kind == kind:
+                    return answers.next_event_answer(event, label, now, lang)
+            return answers.next_event_answer(None, label, now, lang)
+        period = understood.period or Period(now, None)
+        events = await queries.events_in(session, period)
+        if kind is not None:
+            events = [e for e in events if e.kind == kind]
+        return answers.events_answer(events, period, label, now, lang)
+
+
+def _active(tasks: list[TaskView]) -> list[TaskView]:
+    return sorted(
+        (t for t in tasks if t.state is TaskState.ACTIVE),
+        key=lambda t: (t.deadline is None, t.deadline, t.title),
+    )

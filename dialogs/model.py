@@ -1,0 +1,63 @@
+"""The bot's own view of a turn, free of any Bot Framework types.
+
+bot/ turns Teams activities into an Incoming and Replies back into activities, so a move to
+another SDK touches only that edge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+ConversationType = Literal["personal", "channel", "groupChat"]
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    id: str
+    name: str = ""
+    aad_object_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    text: str
+    conversation_id: str
+    sender: Sender
+    tenant_id: str | None = None
+    locale: str | None = None
+    conversation_type: ConversationType = "personal"
+    # A card's submitted data (Action.Submit / Action.Execute), if the turn came from a button.
+    value: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    text: str  # the plain-text rendering: the card's fallback, and the whole answer in a terminal
+    card: dict[str, Any] | None = None
+    summary: str = ""  # a one-line summary for notifications
+
+
+@dataclass(frozen=True, slots=True)
+class Asker:
+    """Who is asking, as far as the rules are concerned. Comes from the tenant, never the text."""
+
+    tenant_id: str | None
+    municipality_code: int | None = None
+    municipality_name: str | None = None
+    is_admin: bool = False
+
+
+@dataclass(slots=True)
+class Memory:
+    """What the conversation remembers between turns (stored with the conversation state)."""
+
+    pending: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"pending": dict(self.pending)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Memory:
+        pending = (data or {}).get("pending")
+        return cls(pending=dict(pending) if isinstance(pending, dict) else {})
