@@ -1,36 +1,161 @@
-"""Async calls to the Bot Connector REST API over one shared aiohttp session.
+"""An async Bot Connector REST client on one shared aiohttp session.
 
-botbuilder's TeamsInfo answers roster questions with a synchronous msrest client, which
-blocks the event loop for the whole HTTP call; these calls do not.
+Stock botbuilder 4.17 sends every reply through msrest's *requests* pipeline in a thread pool,
+and builds a new client (with its retry policies) on every turn. This client speaks the same
+Bot Connector API (`POST /v3/conversations/{id}/activities/{replyToId}` and friends) with the
+credentials the adapter's own authentication created, without threads or per-turn setup.
+It has the shape of botframework-connector's ConnectorClient that CloudAdapter uses
+(`client.conversations.reply_to_activity(...)` etc.), so the adapter itself is unchanged.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
+import time
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 import aiohttp
+from botbuilder.schema import Activity, ResourceResponse
+from msrest.serialization import Model
 
-TIMEOUT = aiohttp.ClientTimeout(total=5)
-
-
-async def authorization_headers(credentials: Any) -> dict[str, str]:
-    """The bearer token the adapter's own credentials give (none in no-auth mode)."""
-    if credentials is None or not getattr(credentials, "microsoft_app_id", None):
-        return {}
-    # MSAL caches the token; only the first call (and a refresh) goes to the network.
-    token = await asyncio.to_thread(credentials.get_access_token)
-    return {"Authorization": f"Bearer {token}"}
+TIMEOUT = aiohttp.ClientTimeout(total=10, connect=3)
+# Bot Framework tokens live an hour or more; fetch a fresh one well before that.
+TOKEN_REFRESH_SECONDS = 20 * 60
 
 
-async def team_member_count(
-    http: aiohttp.ClientSession, service_url: str, team_id: str, credentials: Any
-) -> int | None:
-    url = f"{service_url.rstrip('/')}/v3/teams/{quote(team_id, safe='')}"
-    headers = await authorization_headers(credentials)
-    async with http.get(url, headers=headers, timeout=TIMEOUT) as response:
-        response.raise_for_status()
-        details = await response.json()
+class ConnectorError(Exception):
+    """The Bot Connector answered with an error status."""
+
+    def __init__(self, status: int, body: str, retry_after: float | None = None) -> None:
+        super().__init__(f"Bot Connector answered {status}: {body[:200]}")
+        self.status = status
+        self.body = body
+        self.retry_after = retry_after
+
+
+class _Config:
+    """What code reading `client.config` of a botbuilder ConnectorClient expects."""
+
+    def __init__(self, credentials: Any, base_url: str) -> None:
+        self.credentials = credentials
+        self.base_url = base_url
+
+
+class BotConnectorClient:
+    def __init__(self, http: aiohttp.ClientSession, service_url: str, credentials: Any) -> None:
+        self._http = http
+        self._base = service_url.rstrip("/")
+        self.config = _Config(credentials, service_url)
+        self.conversations = _Conversations(self)
+        self._token: str | None = None
+        self._token_at = 0.0
+        self._token_lock = asyncio.Lock()
+
+    async def _headers(self) -> dict[str, str]:
+        credentials = self.config.credentials
+        if credentials is None or not getattr(credentials, "microsoft_app_id", None):
+            return {}  # no-auth mode (local development, the Emulator)
+        if self._token is None or time.monotonic() - self._token_at > TOKEN_REFRESH_SECONDS:
+            async with self._token_lock:
+                if self._token is None or time.monotonic() - self._token_at > TOKEN_REFRESH_SECONDS:
+                    # MSAL's call is blocking (network on the first call): keep it off the loop.
+                    self._token = await asyncio.to_thread(credentials.get_access_token)
+                    self._token_at = time.monotonic()
+        return {"Authorization": f"Bearer {self._token}"}
+
+    async def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        headers = await self._headers()
+        async with self._http.request(
+            method, f"{self._base}{path}", json=body, headers=headers, timeout=TIMEOUT
+        ) as response:
+            text = await response.text()
+            if response.status >= 400:
+                raise ConnectorError(response.status, text, _retry_after(response.headers.get("Retry-After")))
+            if not text:
+                return None
+            try:
+                return await response.json(content_type=None)
+            except ValueError:
+                return None
+
+    async def close(self) -> None:
+        """The session is shared and closed by its owner."""
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
+
+
+def activity_json(value: Any) -> Any:
+    """An activity as Bot Framework JSON. msrest's serializer walks every node of an Adaptive
+    Card's content against its type map, which cost more than the rest of a turn; the models'
+    attribute maps give the wire names directly, and card content is JSON already."""
+    if isinstance(value, Model):
+        out: dict[str, Any] = {}
+        for attribute, info in type(value)._attribute_map.items():
+            item = getattr(value, attribute, None)
+            if item is not None and attribute != "additional_properties":
+                out[info["key"]] = activity_json(item)
+        extra = getattr(value, "additional_properties", None)
+        if isinstance(extra, dict):
+            for key, item in extra.items():
+                out.setdefault(key, activity_json(item))
+        return out
+    if isinstance(value, list | tuple):
+        return [activity_json(item) for item in value]
+    if isinstance(value, dict):
+        return {str(k): activity_json(v) for k, v in value.items()}
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+def _path(*parts: str) -> str:
+    return "/" + "/".join(quote(part, safe="") for part in parts)
+
+
+def _resource(result: Any) -> ResourceResponse:
+    identifier = result.get("id") if isinstance(result, dict) else None
+    return ResourceResponse(id=str(identifier) if identifier else "")
+
+
+class _Conversations:
+    def __init__(self, client: BotConnectorClient) -> None:
+        self._client = client
+
+    async def reply_to_activity(
+        self, conversation_id: str, activity_id: str, activity: Activity
+    ) -> ResourceResponse:
+        path = _path("v3", "conversations", conversation_id, "activities", activity_id)
+        return _resource(await self._client.request("POST", path, activity_json(activity)))
+
+    async def send_to_conversation(self, conversation_id: str, activity: Activity) -> ResourceResponse:
+        path = _path("v3", "conversations", conversation_id, "activities")
+        return _resource(await self._client.request("POST", path, activity_json(activity)))
+
+    async def update_activity(
+        self, conversation_id: str, activity_id: str, activity: Activity
+    ) -> ResourceResponse:
+        path = _path("v3", "conversations", conversation_id, "activities", activity_id)
+        return _resource(await self._client.request("PUT", path, activity_json(activity)))
+
+    async def delete_activity(self, conversation_id: str, activity_id: str) -> None:
+        await self._client.request(
+            "DELETE", _path("v3", "conversations", conversation_id, "activities", activity_id)
+        )
+
+
+async def team_member_count(client: BotConnectorClient, team_id: str) -> int | None:
+    """The size of a team (`GET /v3/teams/{id}`), asynchronously: botbuilder's TeamsInfo does
+    this with a synchronous client that blocks the event loop."""
+    details = await client.request("GET", _path("v3", "teams", team_id))
     count = details.get("memberCount") if isinstance(details, dict) else None
-    return int(count) if isinstance(count, int) else None
+    return count if isinstance(count, int) else None

@@ -112,11 +112,11 @@ async def _chat(settings: Settings, municipality: str | None, admin: bool, name:
         if admin:
             tenant_id = next(iter(sorted(settings.admin_tenant_ids)), KOMBIT_TENANT_ID)
         elif municipality:
-            async with runtime.sessions() as session:
-                found = await find_municipality(session, municipality)
+            async with runtime.engine.connect() as db:
+                found = await find_municipality(db, municipality)
                 if found is None:
                     raise SettingsError(f"no municipality is called {municipality!r}")
-                tenant_id = await session.scalar(
+                tenant_id = await db.scalar(
                     select(Tenant.tenant_id).where(Tenant.municipality_code == found.code).limit(1)
                 )
                 if tenant_id is None:

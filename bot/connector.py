@@ -1,16 +1,19 @@
 """Bot Framework authentication that reuses one connector client per service URL.
 
 Stock botbuilder 4.17 builds a fresh msrest ConnectorClient (and a TokenApiClient) on every
-turn; building their retry policies dominates the cost of a turn. Clients are safe to reuse:
-credentials cache their own tokens, and msrest keeps one aiohttp session per client.
+turn, and building their retry policies dominates the cost of a turn; its replies then go
+through `requests` in a thread pool. Here authentication is botbuilder's own
+(ConfigurationBotFrameworkAuthentication), but each (service URL, audience) gets one
+BotConnectorClient on the process's shared aiohttp session, with the credentials botbuilder
+created for it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
+import aiohttp
 from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
 from botframework.connector.auth import (
     AuthenticateRequestResult,
@@ -20,19 +23,30 @@ from botframework.connector.auth import (
     UserTokenClient,
 )
 
+from bot.bot_connector import BotConnectorClient
+
 log = logging.getLogger(__name__)
 
 
 class SharedConnectorFactory(ConnectorFactory):  # type: ignore[misc]
-    def __init__(self, inner: ConnectorFactory, cache: dict[tuple[str, str | None], Any]) -> None:
+    def __init__(
+        self,
+        inner: ConnectorFactory,
+        cache: dict[tuple[str, str | None], BotConnectorClient],
+        http: aiohttp.ClientSession,
+    ) -> None:
         self._inner = inner
         self._cache = cache
+        self._http = http
 
-    async def create(self, service_url: str, audience: str | None = None) -> Any:
+    async def create(self, service_url: str, audience: str | None = None) -> BotConnectorClient:
         key = (service_url, audience)
         client = self._cache.get(key)
         if client is None:
-            client = await self._inner.create(service_url, audience)
+            # botbuilder's factory picks the credentials for this cloud and audience; its msrest
+            # client is built once here only to carry them.
+            template = await self._inner.create(service_url, audience)
+            client = BotConnectorClient(self._http, service_url, template.config.credentials)
             self._cache[key] = client
         return client
 
@@ -40,16 +54,19 @@ class SharedConnectorFactory(ConnectorFactory):  # type: ignore[misc]
 class SharedClientsAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]
     """Wraps botbuilder's ConfigurationBotFrameworkAuthentication; only client creation changes."""
 
-    def __init__(self, inner: BotFrameworkAuthentication) -> None:
+    def __init__(self, inner: BotFrameworkAuthentication, http: aiohttp.ClientSession) -> None:
         self._inner = inner
+        self._http = http
         # Keyed by (service URL, audience): one app's clients per Bot Connector endpoint.
-        self._connectors: dict[tuple[str, str | None], Any] = {}
+        self._connectors: dict[tuple[str, str | None], BotConnectorClient] = {}
         self._user_token_clients: dict[str, UserTokenClient] = {}
 
     async def authenticate_request(self, activity: Any, auth_header: str) -> AuthenticateRequestResult:
         result = await self._inner.authenticate_request(activity, auth_header)
         if result.connector_factory is not None:
-            result.connector_factory = SharedConnectorFactory(result.connector_factory, self._connectors)
+            result.connector_factory = SharedConnectorFactory(
+                result.connector_factory, self._connectors, self._http
+            )
         return result
 
     async def authenticate_streaming_request(
@@ -58,7 +75,9 @@ class SharedClientsAuthentication(BotFrameworkAuthentication):  # type: ignore[m
         return await self._inner.authenticate_streaming_request(auth_header, channel_id_header)
 
     def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
-        return SharedConnectorFactory(self._inner.create_connector_factory(claims_identity), self._connectors)
+        return SharedConnectorFactory(
+            self._inner.create_connector_factory(claims_identity), self._connectors, self._http
+        )
 
     async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
         app_id = ""
@@ -83,16 +102,9 @@ class SharedClientsAuthentication(BotFrameworkAuthentication):  # type: ignore[m
         return await self._inner.authenticate_channel_request(auth_header)
 
     async def close(self) -> None:
-        clients = list(self._connectors.values())
+        """Forget the clients; the shared session is closed by its owner."""
         self._connectors.clear()
         self._user_token_clients.clear()
-        # msrest clients close their aiohttp session on __aexit__.
-        results = await asyncio.gather(
-            *(c.__aexit__(None, None, None) for c in clients), return_exceptions=True
-        )
-        for error in results:
-            if isinstance(error, Exception):
-                log.warning("closing a connector client failed: %s", error)
 
 
 class _Config:
@@ -106,7 +118,7 @@ class _Config:
 
 
 def create_authentication(
-    app_id: str, password: str, app_type: str, tenant_id: str
+    app_id: str, password: str, app_type: str, tenant_id: str, http: aiohttp.ClientSession
 ) -> SharedClientsAuthentication:
     inner = ConfigurationBotFrameworkAuthentication(_Config(app_id, password, app_type, tenant_id))
-    return SharedClientsAuthentication(inner)
+    return SharedClientsAuthentication(inner, http)

@@ -75,12 +75,12 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         sessions = session_factory(engine)
         await prepare_database(settings, engine, sessions)
         warm_up()
-        conversation = Conversation(sessions, settings.clock(), settings.admin_tenant_ids)
-        conversation_state = ConversationState(SqlStorage(StateStore(sessions)))
+        conversation = Conversation(engine, settings.clock(), settings.admin_tenant_ids)
+        conversation_state = ConversationState(SqlStorage(StateStore(engine)))
         http = aiohttp.ClientSession()
-        bot = KlikBot(conversation, conversation_state, http)
+        bot = KlikBot(conversation, conversation_state)
         authentication = create_authentication(
-            settings.app_id, settings.app_password, settings.app_type, settings.app_tenant_id
+            settings.app_id, settings.app_password, settings.app_type, settings.app_tenant_id, http
         )
         yield Runtime(settings, engine, sessions, conversation, conversation_state, bot, authentication, http)
     finally:

@@ -3,7 +3,6 @@ shared by several bot instances, with eTag optimistic concurrency like Cosmos DB
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from botbuilder.core import Storage, StoreItem
@@ -28,7 +27,7 @@ class SqlStorage(Storage):  # type: ignore[misc]
         items = await self._store.read(keys)
         result: dict[str, Any] = {}
         for key, item in items.items():
-            data = copy.deepcopy(item.data)
+            data = dict(item.data)  # freshly decoded from the database: the caller may keep it
             data[ETAG] = item.etag
             result[key] = data
         return result
@@ -60,10 +59,9 @@ class SqlStorage(Storage):  # type: ignore[misc]
 
 
 def _to_document(value: Any) -> tuple[dict[str, Any], str | None]:
+    # No copies: the store encodes the document to JSON before anyone can change it.
     if isinstance(value, dict):
-        data = {k: v for k, v in value.items() if k != ETAG}
-        return copy.deepcopy(data), value.get(ETAG)
+        return {k: v for k, v in value.items() if k != ETAG}, value.get(ETAG)
     if hasattr(value, "__dict__"):
-        data = {k: v for k, v in vars(value).items() if k != ETAG}
-        return copy.deepcopy(data), getattr(value, ETAG, None)
+        return {k: v for k, v in vars(value).items() if k != ETAG}, getattr(value, ETAG, None)
     raise TypeError(f"cannot store a {type(value).__name__}: give a dict or a StoreItem")

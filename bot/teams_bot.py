@@ -10,7 +10,7 @@ from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import ChannelAccount
 
 from bot.activities import tenant_of, to_activity, to_incoming
-from bot.bot_connector import team_member_count
+from bot.bot_connector import BotConnectorClient, ConnectorError, team_member_count
 from dialogs.conversation import Conversation, to_reply
 from dialogs.model import Memory
 from dialogs.understanding import detect_language
@@ -23,11 +23,8 @@ MAX_TEAM_SIZE_FOR_WELCOME = 100
 
 
 class KlikBot(TeamsActivityHandler):  # type: ignore[misc]
-    def __init__(
-        self, conversation: Conversation, conversation_state: ConversationState, http: aiohttp.ClientSession
-    ) -> None:
+    def __init__(self, conversation: Conversation, conversation_state: ConversationState) -> None:
         super().__init__()
-        self._http = http
         self._conversation = conversation
         self._state = conversation_state
         self._memory = conversation_state.create_property("memory")
@@ -64,8 +61,8 @@ class KlikBot(TeamsActivityHandler):  # type: ignore[misc]
         if conversation_type == "channel" and await self._team_too_large(turn_context):
             return
         lang = detect_language("", activity.locale)
-        async with self._conversation.sessions() as session:
-            asker = await self._conversation.asker(session, tenant_of(activity))
+        async with self._conversation.reading() as db:
+            asker = await self._conversation.asker(db, tenant_of(activity))
         await turn_context.send_activity(to_activity(to_reply(welcome_answer(asker, lang))))
 
     async def _team_too_large(self, turn_context: TurnContext) -> bool:
@@ -76,10 +73,11 @@ class KlikBot(TeamsActivityHandler):  # type: ignore[misc]
         if not isinstance(team_id, str) or not team_id:
             return True
         client = turn_context.turn_state.get(BotAdapter.BOT_CONNECTOR_CLIENT_KEY)
-        credentials = getattr(getattr(client, "config", None), "credentials", None)
+        if not isinstance(client, BotConnectorClient):
+            return True
         try:
-            count = await team_member_count(self._http, activity.service_url, team_id, credentials)
-        except (aiohttp.ClientError, TimeoutError) as error:
+            count = await team_member_count(client, team_id)
+        except (aiohttp.ClientError, TimeoutError, ConnectorError) as error:
             # The roster is a nicety: no welcome if it cannot be read.
             log.warning("could not read the team's size for the welcome: %s", error)
             return True

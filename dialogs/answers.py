@@ -19,7 +19,7 @@ from storage.domain import (
     not_updated_closed,
     outstanding,
 )
-from storage.models import Event, Incident
+from storage.views import EventView, IncidentView
 
 PROGRAMME_MAILBOX = "Mbprogrammet@kombit.dk"
 MAX_EVENTS = 6
@@ -280,13 +280,13 @@ def no_task_answer(query: str, active: list[TaskView], lang: Language) -> Docume
     )
 
 
-def _event_place(event: Event, slot_location: str, lang: Language) -> str:
+def _event_place(event: EventView, slot_location: str, lang: Language) -> str:
     if event.online:
         return say(lang, "Via Skype", "On Skype")
     return slot_location or event.location
 
 
-def event_section(event: Event, now: datetime, lang: Language) -> Section:
+def event_section(event: EventView, now: datetime, lang: Language) -> Section:
     lines = []
     for slot in event.slots:
         text = fmt.slot(slot.starts_at, slot.ends_at, slot.all_day, lang)
@@ -335,7 +335,7 @@ def event_section(event: Event, now: datetime, lang: Language) -> Section:
 
 
 def events_answer(
-    events: list[Event], period: Period | None, kind_label: str | None, now: datetime, lang: Language
+    events: list[EventView], period: Period | None, kind_label: str | None, now: datetime, lang: Language
 ) -> Document:
     if period is not None and period.start is not None and period.start <= now and period.end is None:
         title = say(lang, "Kommende arrangementer", "Upcoming events")
@@ -365,7 +365,9 @@ def events_answer(
     )
 
 
-def next_event_answer(event: Event | None, kind_label: str | None, now: datetime, lang: Language) -> Document:
+def next_event_answer(
+    event: EventView | None, kind_label: str | None, now: datetime, lang: Language
+) -> Document:
     what = kind_label or say(lang, "arrangement", "event")
     if event is None:
         return Document(
@@ -385,7 +387,9 @@ def next_event_answer(event: Event | None, kind_label: str | None, now: datetime
     return Document(title=event.title, intro=intro, sections=[event_section(event, now, lang)])
 
 
-def incidents_answer(open_incidents: list[Incident], latest: Incident | None, lang: Language) -> Document:
+def incidents_answer(
+    open_incidents: list[IncidentView], latest: IncidentView | None, lang: Language
+) -> Document:
     if not open_incidents:
         intro = say(
             lang,
@@ -418,7 +422,7 @@ _INCIDENT_STATUS = {
 }
 
 
-def incident_section(incident: Incident, lang: Language) -> Section:
+def incident_section(incident: IncidentView, lang: Language) -> Section:
     da, en = _INCIDENT_STATUS.get(incident.status, (incident.status, incident.status))
     when = fmt.timestamp(incident.started_at, lang)
     if incident.resolved_at is not None:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from dialogs import answers
 from dialogs.cards import render_card
@@ -21,7 +21,6 @@ from dialogs.model import Asker, Incoming, Memory, Reply
 from dialogs.text import render_text
 from dialogs.understanding import Intent, Language, Understanding, detect_language, understand
 from storage import queries
-from storage.db import SessionFactory
 from storage.domain import Period, TaskState, TaskView
 
 log = logging.getLogger(__name__)
@@ -47,21 +46,21 @@ def to_reply(doc: Document) -> Reply:
 
 class Conversation:
     def __init__(
-        self, sessions: SessionFactory, clock: Callable[[], datetime], admin_tenants: frozenset[str]
+        self, engine: AsyncEngine, clock: Callable[[], datetime], admin_tenants: frozenset[str]
     ) -> None:
-        self._sessions = sessions
+        self._engine = engine
         self._clock = clock
         self._admin_tenants = admin_tenants
 
-    @property
-    def sessions(self) -> SessionFactory:
-        return self._sessions
+    def reading(self) -> AsyncConnection:
+        """A connection for the reads of one turn (`async with conversation.reading() as db`)."""
+        return self._engine.connect()
 
-    async def asker(self, session: AsyncSession, tenant_id: str | None) -> Asker:
+    async def asker(self, db: AsyncConnection, tenant_id: str | None) -> Asker:
         """The municipality comes from the tenant of the activity: never from text or card data."""
         if not tenant_id:
             return Asker(tenant_id=None)
-        municipality = await queries.municipality_for_tenant(session, tenant_id)
+        municipality = await queries.municipality_for_tenant(db, tenant_id)
         return Asker(
             tenant_id=tenant_id,
             municipality_code=municipality.code if municipality else None,
@@ -72,15 +71,15 @@ class Conversation:
     async def handle(self, incoming: Incoming, memory: Memory) -> list[Reply]:
         now = self._clock()
         text = incoming.text[:MAX_TEXT]
-        async with self._sessions() as session:
-            asker = await self.asker(session, incoming.tenant_id)
+        async with self.reading() as db:
+            asker = await self.asker(db, incoming.tenant_id)
             if incoming.value is not None and not text.strip():
-                return [to_reply(await self._card_action(session, incoming, asker, memory, now))]
+                return [to_reply(await self._card_action(db, incoming, asker, memory, now))]
             understood = understand(text, now, incoming.locale)
             pending = memory.pending
             memory.pending = {}
             if pending.get("kind") == "choose_task" and understood.intent is not Intent.CANCEL:
-                chosen = await self._resolve_choice(session, pending, text, asker)
+                chosen = await self._resolve_choice(db, pending, text, asker)
                 if chosen is not None:
                     return [
                         to_reply(
@@ -92,20 +91,18 @@ class Conversation:
                             )
                         )
                     ]
-            doc = await self._answer(
-                session, understood, incoming, asker, memory, now, had_pending=bool(pending)
-            )
+            doc = await self._answer(db, understood, incoming, asker, memory, now, had_pending=bool(pending))
             return [to_reply(doc)]
 
     async def _card_action(
-        self, session: AsyncSession, incoming: Incoming, asker: Asker, memory: Memory, now: datetime
+        self, db: AsyncConnection, incoming: Incoming, asker: Asker, memory: Memory, now: datetime
     ) -> Document:
         value: dict[str, Any] = incoming.value or {}
         lang: Language = "en" if value.get("lang") == "en" else detect_language("", incoming.locale)
         memory.pending = {}
         verb = value.get("klikbot")
         if verb == "task" and isinstance(value.get("id"), str):
-            tasks = await queries.task_views(session, asker.municipality_code)
+            tasks = await queries.task_views(db, asker.municipality_code)
             task = next((t for t in tasks if t.id == value["id"]), None)
             if task is not None:
                 return answers.task_detail_answer(
@@ -114,17 +111,17 @@ class Conversation:
             return answers.no_task_answer(str(value["id"]), _active(tasks), lang)
         if verb == "ask" and isinstance(value.get("text"), str):
             understood = understand(value["text"][:MAX_TEXT], now, incoming.locale)
-            return await self._answer(session, understood, incoming, asker, memory, now, had_pending=False)
+            return await self._answer(db, understood, incoming, asker, memory, now, had_pending=False)
         if verb == "cancel":
             return answers.cancelled_answer(lang)
         return answers.help_answer(lang, asker.municipality_code is not None, asker.tenant_id)
 
     async def _resolve_choice(
-        self, session: AsyncSession, pending: dict[str, Any], text: str, asker: Asker
+        self, db: AsyncConnection, pending: dict[str, Any], text: str, asker: Asker
     ) -> TaskView | None:
         """The answer to "which task did you mean?": a number from the list or a title."""
         options = [o for o in pending.get("options", []) if isinstance(o, str)]
-        tasks = {t.id: t for t in await queries.task_views(session, asker.municipality_code)}
+        tasks = {t.id: t for t in await queries.task_views(db, asker.municipality_code)}
         candidates = [tasks[o] for o in options if o in tasks]
         answer = text.strip().rstrip(".").strip()
         if answer.isdigit() and 1 <= int(answer) <= len(candidates):
@@ -137,7 +134,7 @@ class Conversation:
 
     async def _answer(
         self,
-        session: AsyncSession,
+        db: AsyncConnection,
         understood: Understanding,
         incoming: Incoming,
         asker: Asker,
@@ -156,12 +153,12 @@ class Conversation:
         if intent is Intent.CANCEL:
             return answers.cancelled_answer(lang)
         if intent is Intent.INCIDENTS:
-            open_now = await queries.incidents(session, open_only=True)
-            latest = None if open_now else next(iter(await queries.incidents(session, open_only=False)), None)
+            open_now = await queries.incidents(db, open_only=True)
+            latest = None if open_now else next(iter(await queries.incidents(db, open_only=False)), None)
             return answers.incidents_answer(open_now, latest, lang)
         if intent in (Intent.EVENTS, Intent.NEXT_EVENT):
-            return await self._events(session, understood, now)
-        tasks = await queries.task_views(session, asker.municipality_code)
+            return await self._events(db, understood, now)
+        tasks = await queries.task_views(db, asker.municipality_code)
         if intent is Intent.OUTSTANDING:
             if asker.municipality_name is not None:
                 return answers.outstanding_answer(tasks, asker.municipality_name, now, lang)
@@ -216,7 +213,7 @@ class Conversation:
             return answers.fallback_answer(understood.text, suggestions[:3], lang)
         return answers.fallback_answer(understood.text, [], lang)
 
-    async def _events(self, session: AsyncSession, understood: Understanding, now: datetime) -> Document:
+    async def _events(self, db: AsyncConnection, understood: Understanding, now: datetime) -> Document:
         lang = understood.language
         kind = understood.event_kind
         label = None
@@ -224,13 +221,13 @@ class Conversation:
             da, en = EVENT_KIND_LABELS[kind]
             label = da if lang == "da" else en
         if understood.intent is Intent.NEXT_EVENT:
-            upcoming = await queries.events_in(session, Period(now, None))
+            upcoming = await queries.events_in(db, Period(now, None))
             for event in upcoming:
                 if kind is None or event.kind == kind:
                     return answers.next_event_answer(event, label, now, lang)
             return answers.next_event_answer(None, label, now, lang)
         period = understood.period or Period(now, None)
-        events = await queries.events_in(session, period)
+        events = await queries.events_in(db, period)
         if kind is not None:
             events = [e for e in events if e.kind == kind]
         return answers.events_answer(events, period, label, now, lang)

@@ -9,10 +9,11 @@ local midnight to local midnight, half-open.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
 import dateparser
@@ -161,11 +162,19 @@ def _next_month_named(month: int, today: date) -> _Window:
 
 
 def _parse(candidate: str, now: datetime) -> date | None:
+    # Only the day of "now" matters for a date, so answers are cached per (text, day): the same
+    # few phrasings come back all day, and dateparser takes most of a millisecond each time.
+    return _parse_on_day(candidate, now.astimezone(COPENHAGEN).date())
+
+
+@functools.lru_cache(maxsize=2048)
+def _parse_on_day(candidate: str, day: date) -> date | None:
     settings: dict[str, Any] = {
         "DATE_ORDER": "DMY",
         "TIMEZONE": "Europe/Copenhagen",
         "RETURN_AS_TIMEZONE_AWARE": True,
-        "RELATIVE_BASE": now,
+        # Noon keeps the base on the same calendar day whatever the clock and DST do.
+        "RELATIVE_BASE": datetime.combine(day, time(12, 0), tzinfo=COPENHAGEN),
         "PREFER_DATES_FROM": "future",
     }
     try:

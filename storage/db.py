@@ -13,6 +13,9 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./klikbot.db"
 
 SessionFactory = async_sessionmaker[AsyncSession]
 
+# Each aiosqlite connection is a thread, and threads only contend for the GIL: a few suffice.
+SQLITE_POOL = 4
+
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     """An async engine tuned for the bot: WAL and foreign keys on SQLite, a pool on PostgreSQL."""
@@ -21,6 +24,7 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         # Several tasks share one file: wait for the lock instead of failing at once.
         kwargs["connect_args"] = {"timeout": 30}
+        kwargs.update(pool_size=SQLITE_POOL, max_overflow=0)
     else:
         kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
     engine = create_async_engine(url, **kwargs)

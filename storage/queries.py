@@ -1,11 +1,16 @@
-"""Read queries the dialogs use. Each takes a session and returns plain values or models."""
+"""Read queries the dialogs use. Each takes a connection and returns plain views.
+
+They run SQLAlchemy Core statements on a connection, not ORM queries on a session: a turn
+reads a few dozen rows, and the ORM's bookkeeping for them cost more than the rest of the turn.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, bindparam, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.domain import Period, TaskView
 from storage.models import (
@@ -14,85 +19,175 @@ from storage.models import (
     Incident,
     Municipality,
     MunicipalityTaskStatus,
+    Programme,
     Task,
     Tenant,
 )
+from storage.views import EventView, IncidentView, MunicipalityRef, SlotView
+
+# Statements run on every turn are built once: building and cache-keying a statement cost
+# more than running it on SQLite.
+_MUNICIPALITY_OF_TENANT = (
+    select(Municipality.code, Municipality.name)
+    .join(Tenant, Tenant.municipality_code == Municipality.code)
+    .where(Tenant.tenant_id == bindparam("tenant_id"))
+)
 
 
-async def municipality_for_tenant(session: AsyncSession, tenant_id: str) -> Municipality | None:
-    tenant = await session.get(Tenant, tenant_id)
-    return tenant.municipality if tenant is not None else None
+async def municipality_for_tenant(db: AsyncConnection, tenant_id: str) -> MunicipalityRef | None:
+    row = (await db.execute(_MUNICIPALITY_OF_TENANT, {"tenant_id": tenant_id})).first()
+    return MunicipalityRef(row.code, row.name) if row is not None else None
 
 
-async def find_municipality(session: AsyncSession, name_or_code: str) -> Municipality | None:
+async def find_municipality(db: AsyncConnection, name_or_code: str) -> MunicipalityRef | None:
     """By official code ("630") or name, case-insensitively ("vejle", "Vejle Kommune")."""
     wanted = name_or_code.strip()
+    rows = (await db.execute(select(Municipality.code, Municipality.name))).all()
     if wanted.isdigit():
-        return await session.get(Municipality, int(wanted))
+        return next((MunicipalityRef(r.code, r.name) for r in rows if r.code == int(wanted)), None)
     lowered = wanted.lower().removesuffix(" kommune").removesuffix("s regionskommune").strip()
-    for municipality in await session.scalars(select(Municipality)):
-        if municipality.name.lower() == lowered:
-            return municipality
-    return None
+    return next((MunicipalityRef(r.code, r.name) for r in rows if r.name.lower() == lowered), None)
 
 
-def _view(task: Task, status: MunicipalityTaskStatus | None) -> TaskView:
-    return TaskView(
-        id=task.id,
-        title=task.title,
-        programme=task.programme.name,
-        programme_short=task.programme.short_name,
-        description=task.description,
-        mandatory=task.mandatory,
-        critical_path=task.critical_path,
-        deadline=task.deadline,
-        deadline_rule=task.deadline_rule,
-        contact=task.contact,
-        state=task.state,
-        notes=task.notes,
-        keywords=tuple(task.keywords or ()),
-        status=status.status if status is not None else None,
-    )
+_TASK_COLUMNS = (
+    Task.id,
+    Task.title,
+    Programme.name.label("programme"),
+    Programme.short_name.label("programme_short"),
+    Task.description,
+    Task.mandatory,
+    Task.critical_path,
+    Task.deadline,
+    Task.deadline_rule,
+    Task.contact,
+    Task.state,
+    Task.notes,
+    Task.keywords,
+)
 
 
-async def task_views(session: AsyncSession, municipality_code: int | None) -> list[TaskView]:
+async def task_views(db: AsyncConnection, municipality_code: int | None) -> list[TaskView]:
     """Every task in the catalogue, with the municipality's own status where it has one."""
-    if municipality_code is None:
-        tasks = await session.scalars(select(Task).order_by(Task.title))
-        return [_view(task, None) for task in tasks]
-    rows = await session.execute(
-        select(Task, MunicipalityTaskStatus)
-        .outerjoin(
-            MunicipalityTaskStatus,
-            (MunicipalityTaskStatus.task_id == Task.id)
-            & (MunicipalityTaskStatus.municipality_code == municipality_code),
-        )
-        .order_by(Task.title)
+    query = select(*_TASK_COLUMNS, MunicipalityTaskStatus.status).join(
+        Programme, Programme.id == Task.programme_id
     )
-    return [_view(task, status) for task, status in rows]
+    query = query.outerjoin(
+        MunicipalityTaskStatus,
+        (MunicipalityTaskStatus.task_id == Task.id)
+        & (
+            MunicipalityTaskStatus.municipality_code
+            == (municipality_code if municipality_code is not None else -1)
+        ),
+    )
+    rows = (await db.execute(query.order_by(Task.title))).all()
+    return [
+        TaskView(
+            id=r.id,
+            title=r.title,
+            programme=r.programme,
+            programme_short=r.programme_short,
+            description=r.description,
+            mandatory=r.mandatory,
+            critical_path=r.critical_path,
+            deadline=r.deadline,
+            deadline_rule=r.deadline_rule,
+            contact=r.contact,
+            state=r.state,
+            notes=r.notes,
+            keywords=tuple(r.keywords or ()),
+            status=r.status,
+        )
+        for r in rows
+    ]
 
 
-async def events_in(session: AsyncSession, period: Period) -> list[Event]:
-    """Events, not cancelled, with at least one slot in the period, by their first such slot."""
-    query = select(Event).join(EventSlot).where(Event.cancelled.is_(False)).distinct()
-    if period.end is not None:
-        query = query.where(EventSlot.starts_at < period.end)
-    if period.start is not None:
-        query = query.where(EventSlot.ends_at > period.start)
-    events = list(await session.scalars(query))
+def _events_statement(bounded_start: bool, bounded_end: bool) -> Select[Any]:
+    matching = select(EventSlot.event_id).join(Event).where(Event.cancelled.is_(False))
+    if bounded_end:
+        matching = matching.where(EventSlot.starts_at < bindparam("end", type_=EventSlot.starts_at.type))
+    if bounded_start:
+        matching = matching.where(EventSlot.ends_at > bindparam("start", type_=EventSlot.ends_at.type))
+    return (
+        select(
+            *Event.__table__.c,
+            EventSlot.starts_at,
+            EventSlot.ends_at,
+            EventSlot.all_day,
+            EventSlot.location.label("slot_location"),
+            EventSlot.sold_out,
+            EventSlot.registration_url.label("slot_registration_url"),
+        )
+        .join(EventSlot, EventSlot.event_id == Event.id)
+        .where(Event.id.in_(matching.scalar_subquery()))
+        .order_by(EventSlot.starts_at, EventSlot.id)
+    )
 
-    def first_slot(event: Event) -> datetime:
-        return min(s.starts_at for s in event.slots if period.overlaps(s.starts_at, s.ends_at))
 
-    return sorted(events, key=first_slot)
+# One statement per shape of period (open or bounded at each end), built once.
+_EVENTS = {(s, e): _events_statement(s, e) for s in (False, True) for e in (False, True)}
+
+
+async def events_in(db: AsyncConnection, period: Period) -> list[EventView]:
+    """Events, not cancelled, with at least one slot in the period, by their first such slot.
+    Each comes with all its slots, in time order."""
+    statement = _EVENTS[(period.start is not None, period.end is not None)]
+    parameters = {k: v for k, v in (("start", period.start), ("end", period.end)) if v is not None}
+    rows = (await db.execute(statement, parameters)).all()
+    grouped: dict[str, list[Any]] = {}
+    for row in rows:
+        grouped.setdefault(row.id, []).append(row)
+    views = [_event_view(event_rows) for event_rows in grouped.values()]
+
+    def first_slot(view: EventView) -> datetime:
+        return min(s.starts_at for s in view.slots if period.overlaps(s.starts_at, s.ends_at))
+
+    return sorted(views, key=first_slot)
+
+
+def _event_view(rows: list[Any]) -> EventView:
+    first = rows[0]
+    return EventView(
+        id=first.id,
+        title=first.title,
+        kind=first.kind,
+        description=first.description,
+        audience=first.audience,
+        location=first.location,
+        online=first.online,
+        registration_url=first.registration_url,
+        registration_note=first.registration_note,
+        registration_deadline=first.registration_deadline,
+        slots=tuple(
+            SlotView(r.starts_at, r.ends_at, r.all_day, r.slot_location, r.sold_out, r.slot_registration_url)
+            for r in rows
+        ),
+    )
+
+
+_OPEN_INCIDENTS = (
+    select(Incident.__table__).where(Incident.resolved_at.is_(None)).order_by(Incident.started_at.desc())
+)
+_ALL_INCIDENTS = select(Incident.__table__).order_by(Incident.started_at.desc())
 
 
 async def incidents(
-    session: AsyncSession, *, open_only: bool, since: datetime | None = None
-) -> list[Incident]:
-    query = select(Incident).order_by(Incident.started_at.desc())
-    if open_only:
-        query = query.where(Incident.resolved_at.is_(None))
-    elif since is not None:
+    db: AsyncConnection, *, open_only: bool, since: datetime | None = None
+) -> list[IncidentView]:
+    query = _OPEN_INCIDENTS if open_only else _ALL_INCIDENTS
+    if not open_only and since is not None:
         query = query.where(or_(Incident.resolved_at.is_(None), Incident.resolved_at >= since))
-    return list(await session.scalars(query))
+    rows = (await db.execute(query)).all()
+    return [
+        IncidentView(
+            id=r.id,
+            title=r.title,
+            description=r.description,
+            affected_systems=tuple(r.affected_systems or ()),
+            severity=r.severity,
+            status=r.status,
+            started_at=r.started_at,
+            resolved_at=r.resolved_at,
+            latest_update=r.latest_update,
+        )
+        for r in rows
+    ]

@@ -13,11 +13,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.db import SessionFactory
 from storage.models import BotState
 
 MAX_KEY_LENGTH = 255
@@ -39,43 +39,48 @@ class Change:
     etag: str | None  # None or "*": overwrite; otherwise the eTag that was read
 
 
+# Built once: read on every turn.
+_READ = select(BotState.key, BotState.data, BotState.etag).where(
+    BotState.key.in_(bindparam("keys", expanding=True))
+)
+
+
 class StateStore:
-    def __init__(self, sessions: SessionFactory) -> None:
-        self._sessions = sessions
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
 
     async def read(self, keys: Iterable[str]) -> dict[str, StoredItem]:
         wanted = [_check_key(k) for k in keys]
         if not wanted:
             return {}
-        async with self._sessions() as session:
-            rows = await session.scalars(select(BotState).where(BotState.key.in_(wanted)))
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(_READ, {"keys": wanted})
             return {row.key: StoredItem(row.data, row.etag) for row in rows}
 
     async def write(self, changes: Mapping[str, Change]) -> dict[str, str]:
         """Write all changes in one transaction; returns the new eTag of each key."""
         new_etags: dict[str, str] = {}
-        async with self._sessions() as session, session.begin():
-            dialect = session.get_bind().dialect.name
+        dialect = self._engine.dialect.name
+        async with self._engine.begin() as connection:
             for key, change in changes.items():
                 _check_key(key)
                 etag = uuid.uuid4().hex
                 if change.etag in (None, "*"):
                     insert = pg_insert if dialect == "postgresql" else sqlite_insert
                     statement = insert(BotState).values(key=key, data=change.data, etag=etag)
-                    await session.execute(
+                    await connection.execute(
                         statement.on_conflict_do_update(
                             index_elements=[BotState.key],
                             set_={"data": statement.excluded.data, "etag": statement.excluded.etag},
                         )
                     )
                 else:
-                    result = await session.execute(
+                    result = await connection.execute(
                         update(BotState)
                         .where(BotState.key == key, BotState.etag == change.etag)
                         .values(data=change.data, etag=etag)
-                        .execution_options(synchronize_session=False)
                     )
-                    if result.rowcount != 1:  # type: ignore[attr-defined]
+                    if result.rowcount != 1:
                         raise StaleETagError(f"eTag conflict for state key {key!r}")
                 new_etags[key] = etag
         return new_etags
@@ -84,8 +89,8 @@ class StateStore:
         wanted = [_check_key(k) for k in keys]
         if not wanted:
             return
-        async with self._sessions() as session, session.begin():
-            await session.execute(delete(BotState).where(BotState.key.in_(wanted)))
+        async with self._engine.begin() as connection:
+            await connection.execute(delete(BotState).where(BotState.key.in_(wanted)))
 
 
 def _check_key(key: str) -> str:

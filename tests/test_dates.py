@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dateparser
 import pytest
 
+import dialogs.dates as dates_module
 from dialogs.dates import find_period, has_date_words, warm_up
 from dialogs.understanding import Intent, understand
 from storage.domain import Period
@@ -234,9 +236,21 @@ def test_danish_phrasings_dateparser_misses(text: str, expected: Window) -> None
     assert iso(find_period(text, NOW, "da")) == expected
 
 
+@pytest.fixture(autouse=True)
+def _fresh_parse_cache() -> Iterator[None]:
+    """dates.py caches dateparser's answers per day; tests that break the parser must not
+    leave their answers behind for later tests."""
+    dates_module._parse_on_day.cache_clear()
+    yield
+    dates_module._parse_on_day.cache_clear()
+
+
 def _forbid_dateparser(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """Make dateparser.parse raise, and record each call: dates.py catches parser errors."""
+    """Make dateparser.parse raise, and record each call: dates.py catches parser errors.
+    dates.py caches parses per day, so the cache is emptied before and after."""
     calls: list[object] = []
+    dates_module._parse_on_day.cache_clear()
+    monkeypatch.setattr(dates_module, "_parse_on_day", dates_module._parse_on_day.__wrapped__)
 
     def refuse(text: object, *args: object, **kwargs: object) -> None:
         calls.append(text)

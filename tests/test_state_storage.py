@@ -6,15 +6,15 @@ import pytest
 from botbuilder.core import ConversationState, StoreItem, TurnContext
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.state_storage import ETagConflictError, SqlStorage
-from storage.db import SessionFactory
 from storage.state_store import StateStore
 
 
 @pytest.fixture
-def storage(sessions: SessionFactory) -> SqlStorage:
-    return SqlStorage(StateStore(sessions))
+def storage(engine: AsyncEngine) -> SqlStorage:
+    return SqlStorage(StateStore(engine))
 
 
 class Note(StoreItem):  # type: ignore[misc]
@@ -82,7 +82,7 @@ async def test_an_etag_write_to_a_deleted_item_is_a_conflict(storage: SqlStorage
         await storage.write({"k": item})
 
 
-async def test_conversation_state_survives_a_new_process(sessions: SessionFactory) -> None:
+async def test_conversation_state_survives_a_new_process(engine: AsyncEngine) -> None:
     """Two ConversationState objects over the same database stand for two bot instances."""
 
     def context() -> TurnContext:
@@ -95,13 +95,13 @@ async def test_conversation_state_survives_a_new_process(sessions: SessionFactor
         )
         return TurnContext(TestAdapter(), activity)
 
-    first = ConversationState(SqlStorage(StateStore(sessions)))
+    first = ConversationState(SqlStorage(StateStore(engine)))
     turn = context()
     await first.load(turn)
     await first.create_property("memory").set(turn, {"pending": {"kind": "choose_task"}})
     await first.save_changes(turn)
 
-    second = ConversationState(SqlStorage(StateStore(sessions)))
+    second = ConversationState(SqlStorage(StateStore(engine)))
     turn = context()
     await second.load(turn)
     assert await second.create_property("memory").get(turn) == {"pending": {"kind": "choose_task"}}
