@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -135,6 +136,35 @@ class MunicipalityTaskStatus(Base):
     )
     status: Mapped[TaskStatus] = mapped_column(_enum(TaskStatus, "task_status_value"))
     changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Who made the last change, for the card's "Fuldført af Mette, 24/1 10:12".
+    changed_by_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # Bumped by every change: a change made against an older version is refused, not lost.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # Who in the municipality is responsible for the task (a name; the AAD id when it is the sender).
+    responsible_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    responsible_aad_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class StatusChange(Base):
+    """The history of a municipality's status on a task: who, when, old -> new, from where."""
+
+    __tablename__ = "status_change"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    municipality_code: Mapped[int] = mapped_column(ForeignKey("municipality.code", ondelete="CASCADE"))
+    task_id: Mapped[str] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"))
+    old_status: Mapped[TaskStatus | None] = mapped_column(_enum(TaskStatus, "status_change_old"), nullable=True)
+    new_status: Mapped[TaskStatus] = mapped_column(_enum(TaskStatus, "status_change_new"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The Teams user (channel account id), their Azure AD object id and display name.
+    user_id: Mapped[str] = mapped_column(String(200), default="")
+    aad_object_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    user_name: Mapped[str] = mapped_column(String(200), default="")
+    tenant_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # text (free text), card (a button), import (a KLIK export)
+    source: Mapped[str] = mapped_column(String(16))
+
+    __table_args__ = (Index("ix_status_change_municipality_task", "municipality_code", "task_id", "changed_at"),)
 
 
 class Event(Base):
