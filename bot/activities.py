@@ -70,6 +70,9 @@ def to_incoming(activity: Activity) -> Incoming:
         getattr(conversation, "conversation_type", None) or "", "personal"
     )
     value = activity.value if isinstance(activity.value, dict) else None
+    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    team = channel_data.get("team")
+    team_id = team.get("id") if isinstance(team, dict) and isinstance(team.get("id"), str) else None
     return Incoming(
         text=text_without_mentions(activity),
         conversation_id=str(conversation.id) if conversation is not None and conversation.id else "",
@@ -82,6 +85,10 @@ def to_incoming(activity: Activity) -> Incoming:
         locale=activity.locale,
         conversation_type=conversation_type,
         value=value,
+        service_url=activity.service_url or "",
+        team_id=team_id,
+        channel_id=activity.channel_id or "",
+        activity_id=activity.id,
     )
 
 

@@ -29,6 +29,11 @@ class Incoming:
     conversation_type: ConversationType = "personal"
     # A card's submitted data (Action.Submit / Action.Execute), if the turn came from a button.
     value: dict[str, Any] | None = None
+    # Where the conversation lives, for proactive messages later (subscriptions, reminders).
+    service_url: str = ""
+    team_id: str | None = None  # Teams team (channelData.team.id) of a channel conversation
+    channel_id: str = ""  # the Bot Framework channel ("msteams", "emulator", "terminal")
+    activity_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
