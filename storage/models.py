@@ -182,6 +182,9 @@ class Event(Base):
     registration_note: Mapped[str] = mapped_column(Text, default="")
     registration_deadline: Mapped[date | None] = mapped_column(Date, nullable=True)
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Raised whenever the event moves (slot times change) or is cancelled or reinstated: with the
+    # stable UID (storage.catalogue_import.event_uid) it is the iCalendar SEQUENCE (RFC 5545).
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     slots: Mapped[list[EventSlot]] = relationship(
         back_populates="event",
@@ -221,6 +224,8 @@ class Incident(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     latest_update: Mapped[str] = mapped_column(Text, default="")
+    # Bumped by every update: each version is delivered (posted or edited in place) once.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class BotState(Base):
@@ -231,3 +236,102 @@ class BotState(Base):
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     etag: Mapped[str] = mapped_column(String(64))
+
+
+class ConversationRef(Base):
+    """A Teams conversation the bot is installed in (team channel, group chat or personal chat),
+    with what it needs for proactive messages and whether it subscribes to incident notices."""
+
+    __tablename__ = "conversation_ref"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(String(512), unique=True)
+    service_url: Mapped[str] = mapped_column(String(500))
+    tenant_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    conversation_type: Mapped[str] = mapped_column(String(16))  # personal, channel, groupChat
+    team_id: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
+    channel: Mapped[str] = mapped_column(String(32), default="msteams")  # the Bot Framework channel
+    lang: Mapped[str] = mapped_column(String(8), default="da")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    inactive_reason: Mapped[str] = mapped_column(String(200), default="")
+    subscribed: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Only notices about these systems, upper-cased between bars ("|SAPA|BBR|"); empty: every notice.
+    systems: Mapped[str] = mapped_column(String(500), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_conversation_ref_subscribed", "active", "subscribed"),)
+
+
+class IncidentUpdate(Base):
+    """One version of an incident notice: the announcement (version 1) and each update."""
+
+    __tablename__ = "incident_update"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+
+    __table_args__ = (Index("ix_incident_update_version", "incident_id", "version", unique=True),)
+
+
+class NoticeDelivery(Base):
+    """The durable delivery queue: one row per (notice version, conversation, kind), sent once.
+
+    kind: post (the card, version 1), update (edit the card in place), reply (the resolution's
+    short reply in the card's thread). A worker claims a row by setting claimed_by/lease_until;
+    a claim whose lease ran out (the worker died) is claimed again by another worker.
+    """
+
+    __tablename__ = "notice_delivery"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(8))
+    conversation_ref_id: Mapped[int] = mapped_column(
+        ForeignKey("conversation_ref.id", ondelete="CASCADE"), index=True
+    )
+    # Copied from the conversation when queued, so a claim returns everything a send needs.
+    conversation_id: Mapped[str] = mapped_column(String(512))
+    service_url: Mapped[str] = mapped_column(String(500))
+    lane: Mapped[str] = mapped_column(String(64), default="")  # the tenant: rate limits are per tenant
+    lang: Mapped[str] = mapped_column(String(8), default="da")
+    state: Mapped[str] = mapped_column(String(8), default="pending")  # pending, sent, failed
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    activity_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    rendered_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+
+    __table_args__ = (
+        Index("ix_notice_delivery_unique", "incident_id", "conversation_ref_id", "kind", "version", unique=True),
+        Index("ix_notice_delivery_due", "state", "lane", "available_at"),
+    )
+
+
+class TaskNews(Base):
+    """News about a task for the municipalities, recorded by the catalogue import in the same
+    transaction as the change that caused it, and sent later ("Ny KLIK-opgave" cards).
+
+    kind: new (the task became active), deadline_changed (an active task's deadline moved).
+    At most one pending row per (task, kind): a second change before sending updates it.
+    """
+
+    __tablename__ = "task_news"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    task_id: Mapped[str] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    deadline: Mapped[date | None] = mapped_column(Date, nullable=True)
+    old_deadline: Mapped[date | None] = mapped_column(Date, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (Index("ix_task_news_pending", "sent_at", "task_id", "kind"),)
