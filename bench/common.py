@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import statistics
@@ -32,6 +33,7 @@ class CountingConnector:
 
     def __init__(self) -> None:
         self.count = 0
+        self.last_text: dict[str, str] = {}  # the last message text seen per conversation
         self.runner: web.AppRunner | None = None
         self.port = free_port()
 
@@ -40,8 +42,9 @@ class CountingConnector:
         return f"http://127.0.0.1:{self.port}/"
 
     async def _receive(self, request: web.Request) -> web.Response:
-        await request.read()
+        body = await request.json()
         self.count += 1
+        self.last_text[request.match_info["cid"]] = json.dumps(body, ensure_ascii=False)
         return web.json_response({"id": uuid.uuid4().hex})
 
     async def start(self) -> None:

@@ -5,6 +5,7 @@ Plain Python over storage queries and domain rules; the conversation decides whi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from dialogs import formatting as fmt
@@ -13,6 +14,7 @@ from dialogs.understanding import Language
 from storage.domain import (
     Period,
     TaskState,
+    TaskStatus,
     TaskView,
     due_in,
     end_of_day,
@@ -62,8 +64,8 @@ def _overdue_warning(task: TaskView, now: datetime, lang: Language) -> str | Non
     days = (now.date() - task.deadline).days
     return say(
         lang,
-        f"Fristen {fmt.day(task.deadline, lang)} er overskredet ({days} dage)",
-        f"The deadline {fmt.day(task.deadline, lang)} has passed ({days} days ago)",
+        f"Fristen {fmt.day(task.deadline, lang)} er overskredet ({days} {'dag' if days == 1 else 'dage'})",
+        f"The deadline {fmt.day(task.deadline, lang)} has passed ({days} {'day' if days == 1 else 'days'} ago)",
     )
 
 
@@ -112,9 +114,17 @@ def outstanding_answer(tasks: list[TaskView], municipality: str, now: datetime, 
             tone="good",
         )
     overdue = sum(1 for t in todo if t.overdue(now))
-    intro = say(lang, f"{len(todo)} opgaver, sorteret efter frist.", f"{len(todo)} tasks, by deadline.")
+    intro = say(
+        lang,
+        f"{fmt.count(len(todo), 'opgave', 'opgaver')}, sorteret efter frist.",
+        f"{fmt.count(len(todo), 'task', 'tasks')}, by deadline.",
+    )
     if overdue:
-        intro += " " + say(lang, f"{overdue} har overskredet fristen.", f"{overdue} are past their deadline.")
+        intro += " " + say(
+            lang,
+            f"{overdue} har overskredet fristen.",
+            f"{overdue} {'is' if overdue == 1 else 'are'} past the deadline.",
+        )
     return Document(
         title=say(
             lang, f"Udestående KLIK-opgaver for {municipality}", f"Outstanding KLIK tasks for {municipality}"
@@ -172,8 +182,8 @@ def due_answer(
             notes.append(
                 say(
                     lang,
-                    f"Desuden har {len(earlier)} opgaver allerede overskredet fristen.",
-                    f"Also, {len(earlier)} tasks are already past their deadline.",
+                    f"Desuden har {fmt.count(len(earlier), 'opgave', 'opgaver')} allerede overskredet fristen.",
+                    f"Also, {fmt.count(len(earlier), 'task is', 'tasks are')} already past the deadline.",
                 )
             )
     if not chosen:
@@ -183,7 +193,11 @@ def due_answer(
             "No outstanding task is due in that period.",
         )
     else:
-        intro = say(lang, f"{len(chosen)} udestående opgaver.", f"{len(chosen)} outstanding tasks.")
+        intro = say(
+            lang,
+            f"{fmt.count(len(chosen), 'udestående opgave', 'udestående opgaver')}.",
+            f"{fmt.count(len(chosen), 'outstanding task', 'outstanding tasks')}.",
+        )
     return Document(
         title=title,
         intro=intro,
@@ -205,7 +219,28 @@ def _state_text(task: TaskView, lang: Language) -> str:
     }[task.state]
 
 
-def task_detail_answer(task: TaskView, now: datetime, lang: Language, *, show_status: bool) -> Document:
+def last_change_text(status: TaskStatus, who: str, when: datetime | None, lang: Language) -> str | None:
+    """ "Fuldført af Mette, 24/1 10.12" / "Completed by Mette, 24 Jan 10:12"."""
+    if when is None:
+        return None
+    moment = f"{fmt.day(fmt.local(when).date(), lang, year=False)} {fmt.clock(when, lang)}"
+    label = fmt.status(status, lang)
+    if who:
+        return say(lang, f"{label} af {who}, {moment}", f"{label} by {who}, {moment}")
+    return f"{label}, {moment}"
+
+
+def task_detail_answer(
+    task: TaskView,
+    now: datetime,
+    lang: Language,
+    *,
+    show_status: bool,
+    status_actions: Sequence[Action] = (),
+    intro: str | None = None,
+) -> Document:
+    """One task: what to do, programme, marks, deadline, contact, and the municipality's own
+    status with its last change and who is responsible; status buttons where it can change."""
     facts = [
         (say(lang, "Program", "Programme"), task.programme),
         (say(lang, "Tilstand", "State"), _state_text(task, lang)),
@@ -217,8 +252,18 @@ def task_detail_answer(task: TaskView, now: datetime, lang: Language, *, show_st
         facts.append((say(lang, "Kontakt", "Contact"), task.contact))
     if show_status and task.status is not None:
         facts.append((say(lang, "Jeres status", "Your status"), fmt.status(task.status, lang)))
+        changed = last_change_text(task.status, task.changed_by_name, task.changed_at, lang)
+        if changed:
+            facts.append((say(lang, "Senest ændret", "Last change"), changed))
+        if task.responsible_name:
+            facts.append((say(lang, "Ansvarlig", "Responsible"), task.responsible_name))
     sections = [
-        Section(body=task.description or None, facts=facts, warning=_overdue_warning(task, now, lang))
+        Section(
+            body=task.description or None,
+            facts=facts,
+            warning=_overdue_warning(task, now, lang),
+            actions=list(status_actions),
+        )
     ]
     if task.deadline is None and task.deadline_rule:
         sections.append(
@@ -231,7 +276,7 @@ def task_detail_answer(task: TaskView, now: datetime, lang: Language, *, show_st
         )
     return Document(
         title=task.title,
-        intro=None,
+        intro=intro,
         sections=sections,
         note=task.notes or None,
         actions=actions,
@@ -406,8 +451,8 @@ def incidents_answer(
     return Document(
         title=say(
             lang,
-            f"{len(open_incidents)} aktuelle driftsforstyrrelser",
-            f"{len(open_incidents)} current incidents",
+            fmt.count(len(open_incidents), "aktuel driftsforstyrrelse", "aktuelle driftsforstyrrelser"),
+            fmt.count(len(open_incidents), "current incident", "current incidents"),
         ),
         sections=[incident_section(i, lang) for i in open_incidents],
         tone="attention",

@@ -74,4 +74,18 @@ def _text(text: str, **style: Any) -> Json:
 def _action(action: Action) -> Json:
     if action.url is not None:
         return {"type": "Action.OpenUrl", "title": action.title, "url": action.url}
-    return {"type": "Action.Submit", "title": action.title, "data": dict(action.data or {})}
+    submit: Json = {"type": "Action.Submit", "title": action.title, "data": dict(action.data or {})}
+    if action.style:
+        submit["style"] = action.style
+    if action.verb is None:
+        return submit
+    execute: Json = {
+        "type": "Action.Execute",
+        "title": action.title,
+        "verb": action.verb,
+        "data": dict(action.data or {}),
+        "fallback": submit,
+    }
+    if action.style:
+        execute["style"] = action.style
+    return execute

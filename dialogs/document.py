@@ -17,6 +17,10 @@ class Action:
     title: str
     data: dict[str, Any] | None = None  # sent back as the activity's value (Action.Submit)
     url: str | None = None  # opened in the browser (Action.OpenUrl)
+    # A Universal Action (Action.Execute with this verb: the card updates in place), with an
+    # Action.Submit of the same data as fallback for clients without Universal Actions.
+    verb: str | None = None
+    style: str | None = None  # "positive" or "destructive"
 
 
 @dataclass(slots=True)

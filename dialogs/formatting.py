@@ -66,6 +66,11 @@ def timestamp(moment: datetime, lang: Language) -> str:
     return f"{day(moment.date(), lang)}{sep}{clock(moment, lang)}"
 
 
+def count(n: int, one: str, many: str) -> str:
+    """ "1 opgave", "2 opgaver"."""
+    return f"{n} {one if n == 1 else many}"
+
+
 def status(value: TaskStatus | None, lang: Language) -> str:
     if value is None:
         return "–"

@@ -17,18 +17,44 @@ ASK = 68.0
 MARGIN = 8.0
 
 
+def _coverage(query_words: list[str], words: set[str]) -> float:
+    """The share of the query's words found among the title's and keywords' words (a typo or a
+    prefix counts: "kontaktpunk", "underskrift")."""
+    if not query_words:
+        return 0.0
+    found = 0
+    for q in query_words:
+        if q in words or any(
+            (len(q) >= 4 and w.startswith(q)) or (len(q) >= 4 and fuzz.ratio(q, w) >= 85) for w in words
+        ):
+            found += 1
+    return found / len(query_words)
+
+
 def score(query: str, title: str, keywords: Iterable[str] = ()) -> float:
-    """How well `query` names something with this title and these keywords (0-100)."""
+    """How well `query` names something with this title and these keywords (0-100).
+
+    A keyword typed whole ("kontaktpunkt") names the task; otherwise the fuzzy similarity to the
+    title or a keyword counts in proportion to how many of the query's words the task has, so
+    "udpeg kontaktpunkt" prefers the task that has both words over one that has only "udpeg".
+    """
     q = default_process(query)
     if not q:
         return 0.0
-    best = float(fuzz.WRatio(q, default_process(title)))
-    for keyword in keywords:
-        k = default_process(keyword)
-        if not k:
-            continue
-        # A keyword typed whole ("kontaktpunkt") or nearly ("kontaktpunk") names the task.
-        best = max(best, float(fuzz.ratio(q, k)), float(fuzz.partial_ratio(k, q)) if len(k) >= 5 else 0.0)
+    t = default_process(title)
+    processed = [k for k in (default_process(k) for k in keywords) if k]
+    words = set(t.split()).union(*(k.split() for k in processed))
+    weight = 0.6 + 0.4 * _coverage(q.split(), words)
+    similarity = float(fuzz.WRatio(q, t))
+    if len(q) >= 4:
+        # A whole word of the title ("udpeg") names it, though less surely than a keyword does.
+        similarity = max(similarity, 0.9 * float(fuzz.token_set_ratio(q, t)))
+    best = similarity * weight
+    for k in processed:
+        if len(k) >= 5:
+            # A keyword inside a longer query: "kontaktpunkt" in "kontaktpunkt til incidents".
+            best = max(best, float(fuzz.partial_ratio(k, q)) * weight)
+        best = max(best, float(fuzz.ratio(q, k)))
     return best
 
 

@@ -41,6 +41,8 @@ class Reply:
     text: str  # the plain-text rendering: the card's fallback, and the whole answer in a terminal
     card: dict[str, Any] | None = None
     summary: str = ""  # a one-line summary for notifications
+    # The answer to a button replaces the card the button was on (it updates in place).
+    replaces_card: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,11 +60,16 @@ class Memory:
     """What the conversation remembers between turns (stored with the conversation state)."""
 
     pending: dict[str, Any] = field(default_factory=dict)
+    last_task: str | None = None  # the task last shown, for "Anne er ansvarlig"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"pending": dict(self.pending)}
+        return {"pending": dict(self.pending), "last_task": self.last_task}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Memory:
         pending = (data or {}).get("pending")
-        return cls(pending=dict(pending) if isinstance(pending, dict) else {})
+        last_task = (data or {}).get("last_task")
+        return cls(
+            pending=dict(pending) if isinstance(pending, dict) else {},
+            last_task=last_task if isinstance(last_task, str) else None,
+        )

@@ -79,8 +79,20 @@ class DemoSummary:
     statuses: int
 
 
+async def ensure_municipalities(session: AsyncSession) -> int:
+    """The 98 municipalities are reference data: put them in a database that has none, so
+    tenants can be mapped before any catalogue is imported. Returns how many were added."""
+    if await session.scalar(select(func.count()).select_from(Municipality)):
+        return 0
+    rows = load_demo_yaml()["municipalities"]
+    session.add_all(Municipality(code=int(m["code"]), name=m["name"]) for m in rows)
+    await session.flush()
+    return len(rows)
+
+
 async def database_is_empty(session: AsyncSession) -> bool:
-    count = await session.scalar(select(func.count()).select_from(Municipality))
+    """No catalogue yet (municipalities alone may be there: they are reference data)."""
+    count = await session.scalar(select(func.count()).select_from(Task))
     return not count
 
 
@@ -88,8 +100,13 @@ async def load_demo(session: AsyncSession) -> DemoSummary:
     """Insert the demo dataset into an empty database (the caller commits)."""
     data = load_demo_yaml()
     codes = [int(m["code"]) for m in data["municipalities"]]
-    session.add_all(Municipality(code=int(m["code"]), name=m["name"]) for m in data["municipalities"])
-    session.add_all(Tenant(tenant_id=demo_tenant_id(code), municipality_code=code) for code in codes)
+    await ensure_municipalities(session)
+    mapped = set(await session.scalars(select(Tenant.tenant_id)))
+    session.add_all(
+        Tenant(tenant_id=demo_tenant_id(code), municipality_code=code)
+        for code in codes
+        if demo_tenant_id(code) not in mapped
+    )
     session.add_all(
         Programme(id=p["id"], name=p["name"], short_name=p["short_name"], note=p.get("note", ""))
         for p in data["programmes"]

@@ -124,6 +124,16 @@ class TaskView:
     notes: str
     keywords: tuple[str, ...]
     status: TaskStatus | None  # None: the task has no status for them (announced, or no tenant)
+    # The municipality's row: its version (for cards acting on it), the last change, who is responsible.
+    version: int | None = None
+    changed_at: datetime | None = None
+    changed_by_name: str = ""
+    responsible_name: str = ""
+
+    @property
+    def changeable(self) -> bool:
+        """A municipality can set its status on active and finished tasks, not on announced ones."""
+        return self.state is not TaskState.ANNOUNCED
 
     def overdue(self, now: datetime) -> bool:
         return self.state is TaskState.ACTIVE and is_overdue(self.deadline, self.status, now)

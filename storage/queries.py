@@ -66,20 +66,30 @@ _TASK_COLUMNS = (
 )
 
 
-async def task_views(db: AsyncConnection, municipality_code: int | None) -> list[TaskView]:
-    """Every task in the catalogue, with the municipality's own status where it has one."""
-    query = select(*_TASK_COLUMNS, MunicipalityTaskStatus.status).join(
-        Programme, Programme.id == Task.programme_id
+_TASKS_FOR_MUNICIPALITY = (
+    select(
+        *_TASK_COLUMNS,
+        MunicipalityTaskStatus.status,
+        MunicipalityTaskStatus.version,
+        MunicipalityTaskStatus.changed_at,
+        MunicipalityTaskStatus.changed_by_name,
+        MunicipalityTaskStatus.responsible_name,
     )
-    query = query.outerjoin(
+    .join(Programme, Programme.id == Task.programme_id)
+    .outerjoin(
         MunicipalityTaskStatus,
         (MunicipalityTaskStatus.task_id == Task.id)
-        & (
-            MunicipalityTaskStatus.municipality_code
-            == (municipality_code if municipality_code is not None else -1)
-        ),
+        & (MunicipalityTaskStatus.municipality_code == bindparam("code")),
     )
-    rows = (await db.execute(query.order_by(Task.title))).all()
+    .order_by(Task.title)
+)
+
+
+async def task_views(db: AsyncConnection, municipality_code: int | None) -> list[TaskView]:
+    """Every task in the catalogue, with the municipality's own status where it has one."""
+    # No municipality (code -1 matches no row): every task, with no status.
+    code = municipality_code if municipality_code is not None else -1
+    rows = (await db.execute(_TASKS_FOR_MUNICIPALITY, {"code": code})).all()
     return [
         TaskView(
             id=r.id,
@@ -96,6 +106,10 @@ async def task_views(db: AsyncConnection, municipality_code: int | None) -> list
             notes=r.notes,
             keywords=tuple(r.keywords or ()),
             status=r.status,
+            version=r.version,
+            changed_at=r.changed_at,
+            changed_by_name=r.changed_by_name or "",
+            responsible_name=r.responsible_name or "",
         )
         for r in rows
     ]

@@ -85,6 +85,16 @@ class StateStore:
                 new_etags[key] = etag
         return new_etags
 
+    async def create(self, key: str, data: dict[str, Any]) -> bool:
+        """Insert the item only if the key is new; True when this call created it."""
+        _check_key(key)
+        insert = pg_insert if self._engine.dialect.name == "postgresql" else sqlite_insert
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                insert(BotState).values(key=key, data=data, etag=uuid.uuid4().hex).on_conflict_do_nothing()
+            )
+        return bool(result.rowcount == 1)
+
     async def delete(self, keys: Iterable[str]) -> None:
         wanted = [_check_key(k) for k in keys]
         if not wanted:
