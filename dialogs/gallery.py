@@ -1,0 +1,226 @@
+"""Every card the bot can send, built from the demo dataset: for the card gallery and its tests.
+
+`all_cards(now)` calls the real answer builders with realistic data, in Danish and English.
+A new kind of card is one line in `CARDS`: a name and a function from a `Scene` and a language
+to the answer's Document.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import cached_property
+from typing import Any, get_args
+
+from dialogs import answers, status_answers
+from dialogs.card_signing import CardSigner
+from dialogs.cards import render_card
+from dialogs.conversation import EVENT_KIND_LABELS
+from dialogs.document import Document
+from dialogs.gallery_data import DemoData, demo_data
+from dialogs.model import Asker, Memory
+from dialogs.status_flow import StatusFlow
+from dialogs.understanding import Language
+from dialogs.welcome import welcome_answer
+from storage.demo import demo_tenant_id
+from storage.domain import (
+    COPENHAGEN,
+    Period,
+    TaskState,
+    TaskStatus,
+    TaskView,
+    end_of_day,
+    outstanding,
+    start_of_day,
+)
+from storage.status_changes import Responsibility, StatusSnapshot
+from storage.status_overview import Laggard, TaskCounts
+from storage.views import EventView, IncidentView
+
+LANGUAGES: tuple[Language, ...] = get_args(Language) or ("da", "en")
+UNKNOWN_TENANT = "11111111-2222-4333-8444-555555555555"  # a tenant no municipality is mapped to
+
+
+@dataclass(frozen=True)
+class Scene:
+    """The demo data at a moment, with the pieces the answers take."""
+
+    now: datetime
+    data: DemoData
+
+    @property
+    def municipality(self) -> str:
+        return self.data.municipality_name
+
+    def task(self, task_id: str) -> TaskView:
+        return next(t for t in self.data.tasks if t.id == task_id)
+
+    @cached_property
+    def after_deadlines(self) -> datetime:
+        """A week after the municipality's last outstanding fixed deadline (or `now`, if later)."""
+        deadlines = [t.deadline for t in outstanding(self.data.tasks) if t.deadline is not None]
+        if not deadlines:
+            return self.now
+        return max(self.now, end_of_day(max(deadlines)) + timedelta(days=6, hours=10))
+
+    @cached_property
+    def all_done(self) -> list[TaskView]:
+        """The municipality's tasks with every status it could finish set to completed."""
+        return [
+            dataclasses.replace(t, status=TaskStatus.COMPLETED) if t.status is not None else t
+            for t in self.data.tasks
+        ]
+
+    def active(self, tasks: list[TaskView] | None = None) -> list[TaskView]:
+        chosen = self.data.public_tasks if tasks is None else tasks
+        return sorted(
+            (t for t in chosen if t.state is TaskState.ACTIVE),
+            key=lambda t: (t.deadline is None, t.deadline, t.title),
+        )
+
+    @property
+    def next_week(self) -> Period:
+        """Monday to Monday of the week after `now` ("frister i næste uge")."""
+        today = self.now.astimezone(COPENHAGEN).date()
+        monday = today + timedelta(days=7 - today.weekday())
+        return Period(start_of_day(monday), start_of_day(monday + timedelta(days=7)))
+
+    def upcoming_events(self) -> list[EventView]:
+        return [e for e in self.data.events if any(s.ends_at > self.now for s in e.slots)]
+
+    def next_event(self, kind: str) -> EventView | None:
+        return next((e for e in self.upcoming_events() if e.kind == kind), None)
+
+    @cached_property
+    def asker(self) -> Asker:
+        code = self.data.municipality_code
+        return Asker(demo_tenant_id(code), code, self.municipality)
+
+    @cached_property
+    def flow(self) -> StatusFlow:
+        # Only builds cards here: no database is touched.
+        return StatusFlow(None, CardSigner(b"gallery-signing-key-32-bytes...."))  # type: ignore[arg-type]
+
+    @cached_property
+    def changed(self) -> TaskView:
+        """Udpeg kontaktpunkt just after Mette marked it completed."""
+        return dataclasses.replace(
+            self.task("mbp-kontaktpunkt-incident"),
+            status=TaskStatus.COMPLETED,
+            version=(self.task("mbp-kontaktpunkt-incident").version or 1) + 1,
+            changed_at=self.now,
+            changed_by_name="Mette Hansen",
+        )
+
+    @property
+    def snapshot(self) -> StatusSnapshot:
+        return StatusSnapshot(TaskStatus.COMPLETED, 2, self.now, "Anne Holm", "")
+
+    @cached_property
+    def open_incident(self) -> IncidentView:
+        """The demo's incident as it stood on the morning it began, before it was resolved."""
+        incident = self.data.incidents[0]
+        return dataclasses.replace(
+            incident,
+            status="identified",
+            resolved_at=None,
+            latest_update=(
+                "Leverandøren har identificeret fejlen og arbejder på at genetablere Adgangsstyring. "
+                "Næste statusopdatering kl. 12.00."
+            ),
+        )
+
+
+# KLIK's table for two demo tasks, as on the slides, and a few municipalities that lag.
+KONTAKTPUNKT_COUNTS = TaskCounts(
+    "mbp-kontaktpunkt-incident",
+    "Udpeg kontaktpunkt eller -person til incidenthåndtering",
+    "Monopolbrudsprogrammet",
+    TaskState.ACTIVE,
+    date(2019, 1, 31),
+    {TaskStatus.COMPLETED: 13, TaskStatus.STARTED: 9, TaskStatus.NOT_STARTED: 76, TaskStatus.NOT_ACTIVE: 0},
+)
+IT_COUNTS = TaskCounts(
+    "mbp-tjek-it-miljoe",
+    "Tjek at kommunens it-miljø er klar til idriftsættelse af den fælleskommunale infrastruktur, SAPA, KSD og KY",
+    "Monopolbrudsprogrammet",
+    TaskState.ACTIVE,
+    None,
+    {TaskStatus.COMPLETED: 14, TaskStatus.STARTED: 9, TaskStatus.NOT_STARTED: 10, TaskStatus.NOT_ACTIVE: 65},
+)
+LAGGARDS = [
+    Laggard(code, name, status, None)
+    for code, name, status in (
+        (165, "Albertslund", TaskStatus.NOT_STARTED), (101, "København", TaskStatus.STARTED),
+        (461, "Odense", TaskStatus.NOT_STARTED), (630, "Vejle", TaskStatus.NOT_STARTED),
+    )
+]  # fmt: skip
+
+
+def kind_label(kind: str, lang: Language) -> str:
+    da, en = EVENT_KIND_LABELS[kind]
+    return answers.say(lang, da, en)
+
+
+CardBuilder = Callable[[Scene, Language], Document]
+
+# Every card the bot can send: (name, builder). Add a new kind of card here, in one line.
+CARDS: tuple[tuple[str, CardBuilder], ...] = (
+    ("outstanding", lambda s, lang: answers.outstanding_answer(s.data.tasks, s.municipality, s.now, lang)),
+    ("outstanding-overdue", lambda s, lang: answers.outstanding_answer(s.data.tasks, s.municipality, s.after_deadlines, lang)),
+    ("outstanding-none", lambda s, lang: answers.outstanding_answer(s.all_done, s.municipality, s.now, lang)),
+    ("due", lambda s, lang: answers.due_answer(s.data.tasks, s.next_week, s.municipality, s.now, lang)),
+    ("due-all", lambda s, lang: answers.due_answer(s.data.tasks, None, s.municipality, s.now, lang)),
+    ("task-detail-fixed-deadline", lambda s, lang: answers.task_detail_answer(s.task("mbp-underskriftberettiget-skat"), s.now, lang, show_status=True)),
+    ("task-detail-self-set-deadline", lambda s, lang: answers.task_detail_answer(s.task("mbp-tjek-it-miljoe"), s.now, lang, show_status=True)),
+    ("choose-task", lambda s, lang: answers.choose_task_answer([t for t in s.active(s.data.tasks) if t.title.startswith("Udpeg")], "udpeg", lang)),
+    ("choose-task-most", lambda s, lang: answers.choose_task_answer(s.data.tasks[:5], "opgave", lang)),  # the most `decide` offers
+    ("no-task", lambda s, lang: answers.no_task_answer("budgetopfølgning", s.active(s.data.tasks), lang)),
+    ("events", lambda s, lang: answers.events_answer(s.upcoming_events(), Period(s.now, None), None, s.now, lang)),
+    ("next-event", lambda s, lang: answers.next_event_answer(s.next_event("programledermoede"), kind_label("programledermoede", lang), s.now, lang)),
+    ("next-event-none", lambda s, lang: answers.next_event_answer(None, kind_label("webinar", lang), s.now, lang)),
+    ("incidents-none-open", lambda s, lang: answers.incidents_answer([], s.data.incidents[0], lang)),
+    ("incidents-one-open", lambda s, lang: answers.incidents_answer([s.open_incident], None, lang)),
+    ("help", lambda s, lang: answers.help_answer(lang, True, None)),
+    ("help-unregistered", lambda s, lang: answers.help_answer(lang, False, UNKNOWN_TENANT)),
+    ("greeting", lambda s, lang: answers.greeting_answer("Mette Hansen", lang)),
+    ("fallback", lambda s, lang: answers.fallback_answer("kontakt", [s.task("mbp-kontaktpunkt-incident")], lang)),
+    ("cancelled", lambda s, lang: answers.cancelled_answer(lang)),
+    ("bad-input", lambda s, lang: answers.bad_input_answer(lang)),
+    ("welcome", lambda s, lang: welcome_answer(Asker(demo_tenant_id(s.data.municipality_code), s.data.municipality_code, s.municipality), lang)),
+    ("welcome-unregistered", lambda s, lang: welcome_answer(Asker(UNKNOWN_TENANT), lang)),
+    ("unregistered", lambda s, lang: answers.unregistered_answer(UNKNOWN_TENANT, s.active(), s.now, lang)),
+    ("kombit", lambda s, lang: answers.kombit_answer(s.active(), s.now, lang)),
+    # Status changes (issue 3)
+    ("task-detail-with-status-buttons", lambda s, lang: s.flow.detail(s.task("mbp-kontaktpunkt-incident"), s.asker, Memory(), s.now, lang)),
+    ("status-changed", lambda s, lang: s.flow.detail(s.changed, s.asker, Memory(), s.now, lang, intro="✓ " + status_answers.changed_intro(TaskStatus.NOT_STARTED, TaskStatus.COMPLETED, lang))),
+    ("status-stale", lambda s, lang: s.flow.detail(s.changed, s.asker, Memory(), s.now, lang, intro=status_answers.stale_intro(s.snapshot, lang))),
+    ("status-unchanged", lambda s, lang: status_answers.unchanged_answer(s.changed.title, TaskStatus.COMPLETED, lang)),
+    ("status-not-changeable", lambda s, lang: status_answers.not_changeable_answer(s.task("fk-opret-fk-administrator").title, lang)),
+    ("status-failed", lambda s, lang: status_answers.failed_answer(lang)),
+    ("status-refused-other-municipality", lambda s, lang: status_answers.refused_answer(status_answers.other_municipality_text(s.municipality, lang), lang)),
+    ("status-refused-tampered", lambda s, lang: status_answers.refused_answer(status_answers.tampered_text(lang), lang)),
+    ("status-refused-unregistered", lambda s, lang: status_answers.unregistered_change_answer(UNKNOWN_TENANT, lang)),
+    ("choose-status", lambda s, lang: status_answers.choose_status_answer(s.task("mbp-kontaktpunkt-incident"), s.flow.status_actions(s.task("mbp-kontaktpunkt-incident"), s.asker, lang), lang)),
+    ("choose-task-for-change", lambda s, lang: status_answers.choose_task_for_change_answer([t for t in s.active(s.data.tasks) if t.title.startswith("Udpeg")], TaskStatus.COMPLETED, "udpeg", lang)),
+    ("responsible-set", lambda s, lang: status_answers.responsible_set_answer(s.task("mbp-kontaktpunkt-incident").title, "Anne Holm", lang)),
+    ("responsible-needs-task", lambda s, lang: status_answers.responsible_needs_task_answer(lang)),
+    ("my-responsibilities", lambda s, lang: status_answers.my_responsibilities_answer([Responsibility("mbp-kontaktpunkt-incident", s.task("mbp-kontaktpunkt-incident").title, TaskStatus.STARTED)], "Mette Hansen", lang)),
+    ("my-responsibilities-none", lambda s, lang: status_answers.my_responsibilities_answer([], "Mette Hansen", lang)),
+    ("kombit-task-table", lambda s, lang: status_answers.task_table_answer(KONTAKTPUNKT_COUNTS, LAGGARDS, s.now, lang, list_all=False)),
+    ("kombit-task-table-overdue", lambda s, lang: status_answers.task_table_answer(KONTAKTPUNKT_COUNTS, LAGGARDS, s.after_deadlines, lang, list_all=True)),
+    ("kombit-overview", lambda s, lang: status_answers.overview_answer([KONTAKTPUNKT_COUNTS, IT_COUNTS], s.now, lang)),
+    ("kombit-only", lambda s, lang: status_answers.kombit_only_answer(lang)),
+)  # fmt: skip
+
+
+def all_documents(now: datetime, municipality: str = "Vejle") -> list[tuple[str, Language, Document]]:
+    scene = Scene(now, demo_data(municipality))
+    return [(name, lang, build(scene, lang)) for name, build in CARDS for lang in LANGUAGES]
+
+
+def all_cards(now: datetime, municipality: str = "Vejle") -> list[tuple[str, str, dict[str, Any]]]:
+    """(name, language, Adaptive Card) for every card the bot can send, in Danish and English."""
+    return [(name, lang, render_card(doc)) for name, lang, doc in all_documents(now, municipality)]
