@@ -3,7 +3,10 @@ sends, as Teams' Bot Connector would (same paths and payloads)."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +25,8 @@ class Received:
     reply_to_id: str | None = None
     activity_id: str | None = None
     authorization: str | None = None
+    at: float = 0.0  # time.monotonic() when it arrived
+    response_id: str = ""  # the activity id the connector answered with
 
     @property
     def card(self) -> dict[str, Any] | None:
@@ -47,6 +52,16 @@ class FakeConnector:
     invalid_cards: list[tuple[dict[str, Any], list[str]]] = field(default_factory=list)
     team_member_count: int = 12
     server: TestServer | None = None
+    # Scripted answers per conversation id: each request takes the next status (then 2xx);
+    # a status in `always` answers every request. (status, Retry-After seconds or None).
+    script: dict[str, list[tuple[int, float | None]]] = field(default_factory=dict)
+    always: dict[str, int] = field(default_factory=dict)
+    # Every request with its answer: (method, conversation id, status, time.monotonic()).
+    attempts: list[tuple[str, str, int, float]] = field(default_factory=list)
+    # While set to an unset Event, sends wait on it (to hold a broadcast mid-flight).
+    gate: asyncio.Event | None = None
+    waiting: int = 0  # requests that have waited at the gate
+    _waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -69,12 +84,46 @@ class FakeConnector:
         if self.server is not None:
             await self.server.close()
 
+    async def wait_for(self, predicate: Callable[[], bool], limit: float = 10.0) -> None:
+        """Wait until `predicate()` holds (checked after every request), or fail."""
+        if predicate():
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append((predicate, waiter))
+        try:
+            await asyncio.wait_for(waiter, limit)
+        finally:
+            self._waiters = [w for w in self._waiters if w[1] is not waiter]
+
+    def _notify(self) -> None:
+        """Wake the waiters whose condition now holds (synchronously: no extra await in a reply)."""
+        for predicate, waiter in self._waiters:
+            if not waiter.done() and predicate():
+                waiter.set_result(None)
+
     def take(self) -> list[Received]:
         taken, self.received = self.received, []
         return taken
 
     async def _record(self, request: web.Request, method: str) -> web.Response:
         body = await request.json()
+        conversation_id = request.match_info["conversation_id"]
+        if self.gate is not None and not self.gate.is_set():
+            self.waiting += 1
+            self._notify()
+            await self.gate.wait()
+        status, retry_after = 200, None
+        if conversation_id in self.always:
+            status = self.always[conversation_id]
+        elif self.script.get(conversation_id):
+            status, retry_after = self.script[conversation_id].pop(0)
+        self.attempts.append((method, conversation_id, status, time.monotonic()))
+        if status >= 400:
+            self._notify()
+            headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+            return web.json_response(
+                {"error": {"code": "Scripted", "message": f"scripted {status}"}}, status=status, headers=headers
+            )
         received = Received(
             method=method,
             path=request.path,
@@ -83,11 +132,14 @@ class FakeConnector:
             reply_to_id=request.match_info.get("activity_id") if method == "reply" else None,
             activity_id=request.match_info.get("activity_id") if method == "update" else None,
             authorization=request.headers.get("Authorization"),
+            at=time.monotonic(),
+            response_id=uuid.uuid4().hex,
         )
         self.received.append(received)
         if received.card is not None and (errors := card_errors(received.card)):
             self.invalid_cards.append((received.card, errors))
-        return web.json_response({"id": uuid.uuid4().hex})
+        self._notify()
+        return web.json_response({"id": received.response_id})
 
     async def _reply(self, request: web.Request) -> web.Response:
         return await self._record(request, "reply")

@@ -1,0 +1,175 @@
+"""The conversation registry: where the bot is installed, and which conversations subscribe to
+incident notices (optionally only for some systems).
+
+Defaults: a personal or group chat is subscribed when the bot is installed there; in a team,
+the channel where the bot was installed (usually General) is subscribed, unless another channel
+of the team already is. `abonner` in a channel moves the team's subscription to that channel
+(one channel per team gets notices); `afmeld` turns it off.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import Table, and_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.models import ConversationRef
+
+_REF = cast(Table, ConversationRef.__table__)
+# System names: letters (Danish too), digits, space, dot, dash, slash; no LIKE wildcards or bars.
+_SYSTEM = re.compile(r"^[0-9A-ZÆØÅÉÜÖÄ][0-9A-ZÆØÅÉÜÖÄ .\-/]{0,39}$")
+MAX_SYSTEMS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationInfo:
+    conversation_id: str
+    service_url: str
+    tenant_id: str | None
+    conversation_type: str  # personal, channel, groupChat
+    team_id: str | None = None
+    channel: str = "msteams"
+    lang: str = "da"
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    conversation_id: str
+    subscribed: bool
+    systems: tuple[str, ...]  # empty: every system
+    # In a team: the channel that does get notices, when it is another one.
+    team_channel: str | None = None
+
+
+def base_conversation_id(conversation_id: str) -> str:
+    """A channel thread's id ("19:x@thread.tacv2;messageid=1") without the thread: the channel."""
+    return conversation_id.split(";messageid=", 1)[0]
+
+
+def normalize_system(name: str) -> str | None:
+    """SAPA, BBR, "Serviceplatformen" → upper case; None if it is not a plausible system name."""
+    cleaned = " ".join(name.split()).upper()
+    return cleaned if _SYSTEM.match(cleaned) else None
+
+
+def encode_systems(systems: Iterable[str]) -> str:
+    unique = sorted({s for s in systems if s})
+    return "|" + "|".join(unique) + "|" if unique else ""
+
+
+def decode_systems(value: str) -> tuple[str, ...]:
+    return tuple(s for s in value.split("|") if s)
+
+
+async def remember(db: AsyncConnection, info: ConversationInfo, now: datetime) -> None:
+    """The bot was installed (or spoken to) in a conversation: record it, active. A new
+    conversation gets the default subscription; a known one keeps its setting."""
+    conversation_id = base_conversation_id(info.conversation_id)
+    existing = (await db.execute(select(_REF.c.id).where(_REF.c.conversation_id == conversation_id))).first()
+    values = {
+        "service_url": info.service_url,
+        "tenant_id": info.tenant_id,
+        "conversation_type": info.conversation_type,
+        "team_id": info.team_id,
+        "channel": info.channel,
+        "active": True,
+        "inactive_reason": "",
+        "updated_at": now,
+    }
+    if existing is not None:
+        await db.execute(update(_REF).where(_REF.c.id == existing.id).values(**values))
+        return
+    subscribed = True
+    if info.conversation_type == "channel" and info.team_id:
+        other = await _team_subscribed_channel(db, info.team_id, conversation_id)
+        subscribed = other is None
+    await db.execute(
+        _REF.insert().values(
+            conversation_id=conversation_id, lang=info.lang, subscribed=subscribed, systems="", **values
+        )
+    )
+
+
+async def _team_subscribed_channel(db: AsyncConnection, team_id: str, besides: str) -> str | None:
+    row = (
+        await db.execute(
+            select(_REF.c.conversation_id).where(
+                _REF.c.team_id == team_id,
+                _REF.c.conversation_id != besides,
+                _REF.c.active.is_(True),
+                _REF.c.subscribed.is_(True),
+            )
+        )
+    ).first()
+    return str(row.conversation_id) if row is not None else None
+
+
+async def forget(db: AsyncConnection, conversation_id: str, reason: str, now: datetime) -> None:
+    await db.execute(
+        update(_REF)
+        .where(_REF.c.conversation_id == base_conversation_id(conversation_id))
+        .values(active=False, inactive_reason=reason[:200], updated_at=now)
+    )
+
+
+async def forget_team(db: AsyncConnection, team_id: str, reason: str, now: datetime) -> None:
+    await db.execute(
+        update(_REF)
+        .where(_REF.c.team_id == team_id)
+        .values(active=False, inactive_reason=reason[:200], updated_at=now)
+    )
+
+
+async def subscribe(
+    db: AsyncConnection, info: ConversationInfo, systems: Iterable[str], now: datetime
+) -> Subscription:
+    """Subscribe this conversation (only for `systems`, if any). In a channel, the team's other
+    channels stop getting notices: one channel per team."""
+    await remember(db, info, now)
+    conversation_id = base_conversation_id(info.conversation_id)
+    encoded = encode_systems(systems)
+    if info.conversation_type == "channel" and info.team_id:
+        await db.execute(
+            update(_REF)
+            .where(and_(_REF.c.team_id == info.team_id, _REF.c.conversation_id != conversation_id))
+            .values(subscribed=False, updated_at=now)
+        )
+    await db.execute(
+        update(_REF)
+        .where(_REF.c.conversation_id == conversation_id)
+        .values(subscribed=True, systems=encoded, lang=info.lang, updated_at=now)
+    )
+    return Subscription(conversation_id, True, decode_systems(encoded))
+
+
+async def unsubscribe(db: AsyncConnection, info: ConversationInfo, now: datetime) -> Subscription:
+    await remember(db, info, now)
+    conversation_id = base_conversation_id(info.conversation_id)
+    await db.execute(
+        update(_REF)
+        .where(_REF.c.conversation_id == conversation_id)
+        .values(subscribed=False, systems="", updated_at=now)
+    )
+    return Subscription(conversation_id, False, ())
+
+
+async def subscription(db: AsyncConnection, info: ConversationInfo) -> Subscription:
+    conversation_id = base_conversation_id(info.conversation_id)
+    row = (
+        await db.execute(
+            select(_REF.c.subscribed, _REF.c.systems, _REF.c.active).where(
+                _REF.c.conversation_id == conversation_id
+            )
+        )
+    ).first()
+    subscribed = bool(row is not None and row.active and row.subscribed)
+    systems = decode_systems(row.systems) if row is not None else ()
+    team_channel = None
+    if not subscribed and info.conversation_type == "channel" and info.team_id:
+        team_channel = await _team_subscribed_channel(db, info.team_id, conversation_id)
+    return Subscription(conversation_id, subscribed, systems if subscribed else (), team_channel)
