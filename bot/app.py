@@ -12,6 +12,11 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes
 
 from bot.activities import to_activity
+from bot.bot_connector import activity_json
+from bot.broadcast import DeliveryWorker, WorkerConfig, utcnow
+from bot.catalogue_api import add_catalogue_routes
+from bot.notice_transport import BotConnectorTransport
+from bot.operator_api import OPERATOR, OperatorContext, add_operator_routes
 from bot.runtime import Runtime, open_runtime
 from bot.settings import Settings
 from dialogs.answers import say
@@ -26,6 +31,7 @@ MAX_BODY = 1024 * 1024  # CONTRACT.md: bodies over 1 MiB get 413
 SETTINGS = web.AppKey("settings", Settings)
 RUNTIME = web.AppKey("runtime", Runtime)
 ADAPTER = web.AppKey("adapter", CloudAdapter)
+DELIVERY = web.AppKey("delivery", DeliveryWorker)
 
 
 def json_error(status: int, message: str) -> web.Response:
@@ -57,7 +63,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
     except PermissionError:
         return json_error(401, "the request is not authenticated")
     if response is not None:
-        return web.json_response(response.body, status=response.status)
+        return web.json_response(activity_json(response.body), status=response.status)
     return web.Response(status=201)
 
 
@@ -114,9 +120,28 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_runtime_ctx)
+    app.cleanup_ctx.append(_delivery_ctx)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
+    add_operator_routes(app)
+    add_catalogue_routes(app)
     return app
+
+
+async def _delivery_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The incident notice worker runs with the app; at shutdown (SIGTERM) it hands back what
+    it has not sent."""
+    runtime, settings = app[RUNTIME], app[SETTINGS]
+    config = settings.delivery or WorkerConfig(tenant_rate=settings.tenant_rate)
+    transport = BotConnectorTransport(runtime.authentication, settings.app_id)
+    worker = DeliveryWorker(runtime.engine, transport, config)
+    app[DELIVERY] = worker
+    app[OPERATOR] = OperatorContext(runtime.engine, settings.admin_token, settings.clock(), utcnow, worker.wake)
+    worker.start()
+    try:
+        yield
+    finally:
+        await worker.stop()
 
 
 async def _runtime_ctx(app: web.Application) -> AsyncIterator[None]:

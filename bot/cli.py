@@ -11,6 +11,9 @@ from collections.abc import Sequence
 
 from dotenv import load_dotenv
 
+from bot.admin_commands import ADMIN_COMMANDS, add_admin_commands, run_admin_command
+from bot.catalogue_commands import CATALOGUE_COMMANDS, add_catalogue_commands, run_catalogue_command
+from bot.package_commands import PACKAGE_COMMANDS, add_package_commands, run_package_command
 from bot.settings import Settings, SettingsError
 
 log = logging.getLogger("klikbot")
@@ -41,13 +44,22 @@ def _parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply the schema migrations to KLIKBOT_DATABASE_URL")
+    add_package_commands(commands)
+    add_admin_commands(commands)
+    add_catalogue_commands(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     load_dotenv(".env", override=False)
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The server and migrations report what they do; the other commands print only their result.
+    verbose = args.command in ("serve", "db")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     try:
         settings = Settings.from_env(demo=bool(getattr(args, "demo", False)))
         if args.command == "serve":
@@ -61,6 +73,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             upgrade(settings.database_url)
             print(f"database is at the latest schema: {_safe_url(settings.database_url)}")
             return 0
+        if args.command in PACKAGE_COMMANDS:
+            return run_package_command(args, settings)
+        if args.command in ADMIN_COMMANDS:
+            return run_admin_command(args, settings)
+        if args.command in CATALOGUE_COMMANDS:
+            return run_catalogue_command(args, settings)
     except SettingsError as error:
         print(f"klikbot: {error}", file=sys.stderr)
         return 2

@@ -18,11 +18,13 @@ from bot.connector import SharedClientsAuthentication, create_authentication
 from bot.settings import Settings, SettingsError
 from bot.state_storage import SqlStorage
 from bot.teams_bot import KlikBot
+from dialogs.card_signing import CardSigner
 from dialogs.conversation import Conversation
 from dialogs.dates import warm_up
 from storage.db import SessionFactory, create_engine, session_factory
-from storage.demo import database_is_empty, load_demo
+from storage.demo import database_is_empty, ensure_municipalities, load_demo
 from storage.migrate import alembic_config, upgrade_async
+from storage.secrets import shared_secret
 from storage.state_store import StateStore
 
 log = logging.getLogger(__name__)
@@ -59,11 +61,12 @@ async def prepare_database(settings: Settings, engine: AsyncEngine, sessions: Se
                 f"the database is at schema revision {current or 'none'}, the bot needs {head}: "
                 "run `klikbot db upgrade` first"
             )
-    if settings.demo:
-        async with sessions() as session, session.begin():
-            if await database_is_empty(session):
-                summary = await load_demo(session)
-                log.info("loaded the demo dataset: %s", summary)
+    async with sessions() as session, session.begin():
+        if settings.demo and await database_is_empty(session):
+            summary = await load_demo(session)
+            log.info("loaded the demo dataset: %s", summary)
+        elif added := await ensure_municipalities(session):
+            log.info("added the %d municipalities", added)
 
 
 @asynccontextmanager
@@ -75,7 +78,8 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         sessions = session_factory(engine)
         await prepare_database(settings, engine, sessions)
         warm_up()
-        conversation = Conversation(engine, settings.clock(), settings.admin_tenant_ids)
+        signer = CardSigner(await shared_secret(engine, "card-signing"))
+        conversation = Conversation(engine, settings.clock(), settings.admin_tenant_ids, signer)
         conversation_state = ConversationState(SqlStorage(StateStore(engine)))
         http = aiohttp.ClientSession()
         bot = KlikBot(conversation, conversation_state)

@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from storage.db import DEFAULT_DATABASE_URL
 from storage.demo import KOMBIT_TENANT_ID, demo_clock
@@ -27,6 +28,10 @@ class Settings:
     app_type: str = "MultiTenant"
     app_tenant_id: str = ""
     demo: bool = False
+    # Incident notices: requests per second per tenant (KLIKBOT_TENANT_RATE), and the delivery
+    # worker's tuning (tests shorten leases and backoff); None: bot.broadcast.WorkerConfig().
+    tenant_rate: float = 30.0
+    delivery: Any = None
 
     @property
     def has_credentials(self) -> bool:
@@ -70,4 +75,17 @@ class Settings:
             app_type=env.get("MicrosoftAppType", "").strip() or "MultiTenant",
             app_tenant_id=env.get("MicrosoftAppTenantId", "").strip(),
             demo=demo,
+            tenant_rate=_positive(env.get("KLIKBOT_TENANT_RATE", ""), "KLIKBOT_TENANT_RATE", 30.0),
         )
+
+
+def _positive(text: str, name: str, default: float) -> float:
+    if not text.strip():
+        return default
+    try:
+        value = float(text)
+    except ValueError as error:
+        raise SettingsError(f"{name} is not a number: {text!r}") from error
+    if not 0 < value <= 10_000:
+        raise SettingsError(f"{name} must be a positive number of requests per second: {text!r}")
+    return value

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import aiohttp
 from botbuilder.core import BotAdapter, ConversationState, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.schema import ChannelAccount
+from botbuilder.schema import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue, ChannelAccount
+from botbuilder.schema.teams import TeamInfo
 
+from bot import registry
 from bot.activities import tenant_of, to_activity, to_incoming
 from bot.bot_connector import BotConnectorClient, ConnectorError, team_member_count
+from dialogs.cards import CARD_CONTENT_TYPE
 from dialogs.conversation import Conversation, to_reply
 from dialogs.model import Memory
 from dialogs.understanding import detect_language
@@ -38,11 +42,58 @@ class KlikBot(TeamsActivityHandler):  # type: ignore[misc]
         memory = Memory.from_dict(await self._memory.get(turn_context, dict))
         replies = await self._conversation.handle(incoming, memory)
         await self._memory.set(turn_context, memory.to_dict())
+        card_id = turn_context.activity.reply_to_id
         for reply in replies:
-            await turn_context.send_activity(to_activity(reply))
+            activity = to_activity(reply)
+            if reply.replaces_card and card_id:
+                # An Action.Submit from a card: show the result on that card, in place.
+                activity.id = card_id
+                await turn_context.update_activity(activity)
+            else:
+                await turn_context.send_activity(activity)
+
+    async def on_adaptive_card_invoke(
+        self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
+    ) -> AdaptiveCardInvokeResponse:
+        """Action.Execute (Universal Actions): the answer is the card's new content."""
+        action = invoke_value.action  # botbuilder keeps it as the raw dict
+        data = action.get("data") if isinstance(action, dict) else getattr(action, "data", None)
+        if not isinstance(data, dict):
+            return AdaptiveCardInvokeResponse(
+                status_code=400, type="application/vnd.microsoft.error", value={"message": "no data"}
+            )
+        incoming = replace(to_incoming(turn_context.activity), text="", value=data)
+        memory = Memory.from_dict(await self._memory.get(turn_context, dict))
+        replies = await self._conversation.handle(incoming, memory)
+        await self._memory.set(turn_context, memory.to_dict())
+        card = replies[0].card if replies else None
+        for extra in replies[1:]:
+            await turn_context.send_activity(to_activity(extra))
+        return AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=card)
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        async with self._conversation.reading() as db:
+            await registry.remember(db, turn_context.activity)
         await self._welcome(turn_context)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        async with self._conversation.reading() as db:
+            await registry.forget(db, turn_context.activity, "uninstalled")
+
+    async def on_teams_team_deleted(self, team_info: TeamInfo, turn_context: TurnContext) -> None:
+        async with self._conversation.reading() as db:
+            await registry.forget_team(db, getattr(team_info, "id", None), "team deleted")
+
+    async def on_teams_team_hard_deleted(self, team_info: TeamInfo, turn_context: TurnContext) -> None:
+        await self.on_teams_team_deleted(team_info, turn_context)
+
+    async def on_members_removed_activity(
+        self, members_removed: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        if any(member.id == bot_id for member in members_removed or []):
+            async with self._conversation.reading() as db:
+                await registry.forget(db, turn_context.activity, "bot removed")
 
     async def on_members_added_activity(
         self, members_added: list[ChannelAccount], turn_context: TurnContext
@@ -53,6 +104,8 @@ class KlikBot(TeamsActivityHandler):  # type: ignore[misc]
             return
         bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
         if any(member.id == bot_id for member in members_added or []):
+            async with self._conversation.reading() as db:
+                await registry.remember(db, turn_context.activity)
             await self._welcome(turn_context)
 
     async def _welcome(self, turn_context: TurnContext) -> None:

@@ -13,11 +13,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from dialogs import answers
+from dialogs import answers, notices
+from dialogs.card_signing import CardSigner
 from dialogs.cards import render_card
+from dialogs.commands import recognise_command
 from dialogs.document import Document
 from dialogs.matching import decide, rank
 from dialogs.model import Asker, Incoming, Memory, Reply
+from dialogs.status_flow import StatusFlow
 from dialogs.text import render_text
 from dialogs.understanding import Intent, Language, Understanding, detect_language, understand
 from storage import queries
@@ -40,15 +43,20 @@ EVENT_KIND_LABELS: dict[str, tuple[str, str]] = {
 }
 
 
-def to_reply(doc: Document) -> Reply:
-    return Reply(text=render_text(doc), card=render_card(doc), summary=doc.title)
+def to_reply(doc: Document, *, replaces_card: bool = False) -> Reply:
+    return Reply(text=render_text(doc), card=render_card(doc), summary=doc.title, replaces_card=replaces_card)
 
 
 class Conversation:
     def __init__(
-        self, engine: AsyncEngine, clock: Callable[[], datetime], admin_tenants: frozenset[str]
+        self,
+        engine: AsyncEngine,
+        clock: Callable[[], datetime],
+        admin_tenants: frozenset[str],
+        signer: CardSigner,
     ) -> None:
         self._engine = engine
+        self._status = StatusFlow(engine, signer)
         self._clock = clock
         self._admin_tenants = admin_tenants
 
@@ -74,23 +82,38 @@ class Conversation:
         async with self.reading() as db:
             asker = await self.asker(db, incoming.tenant_id)
             if incoming.value is not None and not text.strip():
+                lang: Language = (
+                    "en" if incoming.value.get("lang") == "en" else detect_language("", incoming.locale)
+                )
+                flow = await self._status.on_card(db, incoming, asker, memory, now, lang)
+                if flow is not None:
+                    return [to_reply(flow.doc, replaces_card=flow.replaces_card)]
+                if notices.is_notice_verb(incoming.value.get("klikbot")):
+                    return [await notices.on_card(db, incoming.value, incoming, asker, memory, now, lang)]
                 return [to_reply(await self._card_action(db, incoming, asker, memory, now))]
+            notice = await notices.on_text(db, text, incoming, asker, memory, now)
+            if notice is not None:
+                return [notice]
             understood = understand(text, now, incoming.locale)
             pending = memory.pending
             memory.pending = {}
-            if pending.get("kind") == "choose_task" and understood.intent is not Intent.CANCEL:
+            if pending and understood.intent is not Intent.CANCEL:
+                doc = await self._status.on_pending(
+                    db, text, incoming, asker, memory, pending, now, understood.language
+                )
+                if doc is not None:
+                    return [to_reply(doc)]
+            command = recognise_command(text, incoming.locale)
+            if command is not None:
+                return [to_reply(await self._status.on_command(db, command, incoming, asker, memory, now))]
+            if (
+                pending.get("kind") == "choose_task"
+                and not pending.get("then")
+                and understood.intent is not Intent.CANCEL
+            ):
                 chosen = await self._resolve_choice(db, pending, text, asker)
                 if chosen is not None:
-                    return [
-                        to_reply(
-                            answers.task_detail_answer(
-                                chosen,
-                                now,
-                                understood.language,
-                                show_status=asker.municipality_code is not None,
-                            )
-                        )
-                    ]
+                    return [to_reply(self._status.detail(chosen, asker, memory, now, understood.language))]
             doc = await self._answer(db, understood, incoming, asker, memory, now, had_pending=bool(pending))
             return [to_reply(doc)]
 
@@ -105,9 +128,7 @@ class Conversation:
             tasks = await queries.task_views(db, asker.municipality_code)
             task = next((t for t in tasks if t.id == value["id"]), None)
             if task is not None:
-                return answers.task_detail_answer(
-                    task, now, lang, show_status=asker.municipality_code is not None
-                )
+                return self._status.detail(task, asker, memory, now, lang)
             return answers.no_task_answer(str(value["id"]), _active(tasks), lang)
         if verb == "ask" and isinstance(value.get("text"), str):
             understood = understand(value["text"][:MAX_TEXT], now, incoming.locale)
@@ -183,9 +204,7 @@ class Conversation:
     ) -> Document:
         best, candidates = decide(rank(query, tasks, lambda t: t.title, lambda t: t.keywords))
         if best is not None:
-            return answers.task_detail_answer(
-                best, now, lang, show_status=asker.municipality_code is not None
-            )
+            return self._status.detail(best, asker, memory, now, lang)
         if candidates:
             memory.pending = {"kind": "choose_task", "options": [t.id for t in candidates]}
             return answers.choose_task_answer(candidates, query, lang)
@@ -206,9 +225,7 @@ class Conversation:
             ranked = rank(subject, tasks, lambda t: t.title, lambda t: t.keywords)
             best, candidates = decide(ranked)
             if best is not None and ranked[0][1] >= 90:
-                return answers.task_detail_answer(
-                    best, now, lang, show_status=asker.municipality_code is not None
-                )
+                return self._status.detail(best, asker, memory, now, lang)
             suggestions = [best] if best is not None else candidates
             return answers.fallback_answer(understood.text, suggestions[:3], lang)
         return answers.fallback_answer(understood.text, [], lang)
