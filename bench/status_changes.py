@@ -38,7 +38,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     database = f"klikbot_bench_{uuid.uuid4().hex[:8]}"
     await admin.execute(f'CREATE DATABASE "{database}"')
     url = args.pg.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{database}"
-    connector = CountingConnector()
+    connector = CountingConnector(record_text=True)
     await connector.start()
     port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix="klikbot-bench-"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import json
 import time
 from datetime import datetime
 from typing import Any
@@ -66,10 +67,19 @@ class BotConnectorClient:
                     self._token_at = time.monotonic()
         return {"Authorization": f"Bearer {self._token}"}
 
-    async def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    async def request(self, method: str, path: str, body: dict[str, Any] | bytes | None = None) -> Any:
+        """Call the API; `body` is an activity as JSON, or already encoded (a broadcast sends the
+        same bytes to every conversation)."""
         headers = await self._headers()
+        data: bytes | None
+        if isinstance(body, bytes) or body is None:
+            data = body
+        else:
+            data = json.dumps(body, ensure_ascii=False).encode()
+        if data is not None:
+            headers["Content-Type"] = "application/json; charset=utf-8"
         async with self._http.request(
-            method, f"{self._base}{path}", json=body, headers=headers, timeout=TIMEOUT
+            method, f"{self._base}{path}", data=data, headers=headers, timeout=TIMEOUT
         ) as response:
             text = await response.text()
             if response.status >= 400:
@@ -137,9 +147,10 @@ class _Conversations:
         path = _path("v3", "conversations", conversation_id, "activities", activity_id)
         return _resource(await self._client.request("POST", path, activity_json(activity)))
 
-    async def send_to_conversation(self, conversation_id: str, activity: Activity) -> ResourceResponse:
+    async def send_to_conversation(self, conversation_id: str, activity: Activity | bytes) -> ResourceResponse:
         path = _path("v3", "conversations", conversation_id, "activities")
-        return _resource(await self._client.request("POST", path, activity_json(activity)))
+        body = activity if isinstance(activity, bytes) else activity_json(activity)
+        return _resource(await self._client.request("POST", path, body))
 
     async def update_activity(
         self, conversation_id: str, activity_id: str, activity: Activity

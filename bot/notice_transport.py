@@ -7,12 +7,14 @@ The clients are the runtime's shared BotConnectorClients on its one aiohttp sess
 
 from __future__ import annotations
 
+import json
+
 import aiohttp
 from botbuilder.schema import Activity, ActivityTypes
 from botframework.connector.auth import AuthenticationConstants, ClaimsIdentity
 
 from bot.activities import to_activity
-from bot.bot_connector import BotConnectorClient, ConnectorError
+from bot.bot_connector import BotConnectorClient, ConnectorError, activity_json
 from bot.broadcast import SendError
 from bot.connector import SharedClientsAuthentication
 from dialogs.model import Reply
@@ -26,16 +28,29 @@ class BotConnectorTransport:
         )
         self._factory = authentication.create_connector_factory(identity)
         self._audience = authentication.get_originating_audience()
+        # id(reply) -> (the reply, its encoded body); the reply is kept so its id is not reused.
+        self._bodies: dict[int, tuple[Reply, bytes]] = {}
 
     async def _client(self, service_url: str) -> BotConnectorClient:
         client = await self._factory.create(service_url, self._audience)
         assert isinstance(client, BotConnectorClient)
         return client
 
+    def _encoded(self, reply: Reply) -> bytes:
+        """The notice as Bot Connector JSON, encoded once: a broadcast posts the same bytes to
+        every conversation (the conversation is in the URL, not the body)."""
+        cached = self._bodies.get(id(reply))
+        if cached is None or cached[0] is not reply:
+            if len(self._bodies) > 64:
+                self._bodies.clear()
+            cached = (reply, json.dumps(activity_json(to_activity(reply)), ensure_ascii=False).encode())
+            self._bodies[id(reply)] = cached
+        return cached[1]
+
     async def post(self, service_url: str, conversation_id: str, reply: Reply) -> str | None:
         try:
             client = await self._client(service_url)
-            response = await client.conversations.send_to_conversation(conversation_id, to_activity(reply))
+            response = await client.conversations.send_to_conversation(conversation_id, self._encoded(reply))
         except ConnectorError as error:
             raise SendError(error.status, str(error), error.retry_after) from error
         except (aiohttp.ClientError, TimeoutError) as error:
