@@ -14,16 +14,18 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import Any, get_args
 
-from dialogs import answers, status_answers
+from dialogs import answers, incident_form, status_answers, subscriptions
 from dialogs.card_signing import CardSigner
 from dialogs.cards import render_card
 from dialogs.conversation import EVENT_KIND_LABELS
 from dialogs.document import Document
 from dialogs.gallery_data import DemoData, demo_data
-from dialogs.model import Asker, Memory
+from dialogs.incident_cards import delivery_document, notice_document
+from dialogs.model import Asker, Incoming, Memory, Sender
 from dialogs.status_flow import StatusFlow
 from dialogs.understanding import Language
 from dialogs.welcome import welcome_answer
+from storage.delivery import DeliveryCounts
 from storage.demo import demo_tenant_id
 from storage.domain import (
     COPENHAGEN,
@@ -35,8 +37,10 @@ from storage.domain import (
     outstanding,
     start_of_day,
 )
+from storage.incidents import NoticeView
 from storage.status_changes import Responsibility, StatusSnapshot
 from storage.status_overview import Laggard, TaskCounts
+from storage.subscriptions import Subscription
 from storage.views import EventView, IncidentView
 
 LANGUAGES: tuple[Language, ...] = get_args(Language) or ("da", "en")
@@ -97,6 +101,18 @@ class Scene:
     def asker(self) -> Asker:
         code = self.data.municipality_code
         return Asker(demo_tenant_id(code), code, self.municipality)
+
+    @property
+    def channel(self) -> Incoming:
+        """A message in a team's channel, for the subscription cards."""
+        return Incoming(
+            text="abonnement",
+            conversation_id="19:general@thread.tacv2",
+            sender=Sender("29:user", "Mette Hansen"),
+            tenant_id=demo_tenant_id(self.data.municipality_code),
+            conversation_type="channel",
+            team_id="19:team@thread.tacv2",
+        )
 
     @cached_property
     def flow(self) -> StatusFlow:
@@ -213,6 +229,19 @@ CARDS: tuple[tuple[str, CardBuilder], ...] = (
     ("kombit-task-table-overdue", lambda s, lang: status_answers.task_table_answer(KONTAKTPUNKT_COUNTS, LAGGARDS, s.after_deadlines, lang, list_all=True)),
     ("kombit-overview", lambda s, lang: status_answers.overview_answer([KONTAKTPUNKT_COUNTS, IT_COUNTS], s.now, lang)),
     ("kombit-only", lambda s, lang: status_answers.kombit_only_answer(lang)),
+    # Incident notices (issue 4)
+    ("incident-notice", lambda s, lang: notice_document(NoticeView(s.open_incident, 1, None), lang)),
+    ("incident-notice-resolved", lambda s, lang: notice_document(NoticeView(s.data.incidents[0], 3, s.data.incidents[0].resolved_at), lang)),
+    ("incident-delivery", lambda s, lang: delivery_document(NoticeView(s.open_incident, 2, s.now), DeliveryCounts(12, 9830, 3, 5, 9845, (("a:1x7Qv", "post", "403: the bot is no longer in the conversation"),)), lang)),
+    ("subscription-on", lambda s, lang: subscriptions._show(Subscription("19:general@thread.tacv2", True, ("SAPA", "BBR")), s.channel, lang)),
+    ("subscription-off", lambda s, lang: subscriptions._show(Subscription("19:other@thread.tacv2", False, (), "19:general@thread.tacv2"), s.channel, lang)),
+)  # fmt: skip
+
+# Cards built as Adaptive Card JSON directly (forms with inputs): (name, builder).
+RAW_CARDS: tuple[tuple[str, Callable[[Scene, Language], dict[str, Any] | None]], ...] = (
+    ("incident-form", lambda s, lang: incident_form.form_reply({}, lang, s.now).card),
+    ("incident-form-error", lambda s, lang: incident_form.form_reply({"title": "Nedbrud"}, lang, s.now, "Beskrivelsen mangler").card),
+    ("incident-update-form", lambda s, lang: incident_form.update_form_reply(1, lang).card),
 )  # fmt: skip
 
 
@@ -223,4 +252,11 @@ def all_documents(now: datetime, municipality: str = "Vejle") -> list[tuple[str,
 
 def all_cards(now: datetime, municipality: str = "Vejle") -> list[tuple[str, str, dict[str, Any]]]:
     """(name, language, Adaptive Card) for every card the bot can send, in Danish and English."""
-    return [(name, lang, render_card(doc)) for name, lang, doc in all_documents(now, municipality)]
+    cards = [(name, str(lang), render_card(doc)) for name, lang, doc in all_documents(now, municipality)]
+    scene = Scene(now, demo_data(municipality))
+    for name, build in RAW_CARDS:
+        for lang in LANGUAGES:
+            card = build(scene, lang)
+            assert card is not None, name
+            cards.append((name, lang, card))
+    return cards

@@ -303,6 +303,7 @@ def form_reply(fields: dict[str, Any], lang: Language, now: datetime, error: str
             "id": "start_date",
             "label": say(lang, "Startdato", "Start date"),
             "isRequired": True,
+            "errorMessage": say(lang, "Vælg startdatoen", "Pick the start date"),
             "value": _str(fields.get("start_date")) or local.date().isoformat(),
         },
         {
@@ -310,6 +311,7 @@ def form_reply(fields: dict[str, Any], lang: Language, now: datetime, error: str
             "id": "start_time",
             "label": say(lang, "Starttidspunkt (dansk tid)", "Start time (Danish time)"),
             "isRequired": True,
+            "errorMessage": say(lang, "Vælg starttidspunktet", "Pick the start time"),
             "value": _str(fields.get("start_time")) or f"{local:%H:%M}",
         },
     ]
@@ -430,6 +432,7 @@ def update_form_reply(incident_id: int, lang: Language) -> Reply:
             "label": say(lang, "Opdatering", "Update"),
             "isMultiline": True,
             "isRequired": True,
+            "errorMessage": say(lang, "Skriv opdateringen", "Write the update"),
             "maxLength": MAX_MESSAGE,
         },
     ]
