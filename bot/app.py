@@ -136,7 +136,9 @@ async def _delivery_ctx(app: web.Application) -> AsyncIterator[None]:
     transport = BotConnectorTransport(runtime.authentication, settings.app_id)
     worker = DeliveryWorker(runtime.engine, transport, config)
     app[DELIVERY] = worker
-    app[OPERATOR] = OperatorContext(runtime.engine, settings.admin_token, settings.clock(), utcnow, worker.wake)
+    app[OPERATOR] = OperatorContext(
+        runtime.engine, settings.admin_token, settings.clock(), utcnow, worker.wake
+    )
     worker.start()
     try:
         yield

@@ -147,7 +147,9 @@ class _Conversations:
         path = _path("v3", "conversations", conversation_id, "activities", activity_id)
         return _resource(await self._client.request("POST", path, activity_json(activity)))
 
-    async def send_to_conversation(self, conversation_id: str, activity: Activity | bytes) -> ResourceResponse:
+    async def send_to_conversation(
+        self, conversation_id: str, activity: Activity | bytes
+    ) -> ResourceResponse:
         path = _path("v3", "conversations", conversation_id, "activities")
         body = activity if isinstance(activity, bytes) else activity_json(activity)
         return _resource(await self._client.request("POST", path, body))

@@ -14,6 +14,7 @@ from botbuilder.schema.teams import TeamInfo
 from bot import registry
 from bot.activities import tenant_of, to_activity, to_incoming
 from bot.bot_connector import BotConnectorClient, ConnectorError, team_member_count
+from bot.state_storage import ETagConflictError
 from dialogs.cards import CARD_CONTENT_TYPE
 from dialogs.conversation import Conversation, to_reply
 from dialogs.model import Memory
@@ -35,7 +36,18 @@ class KlikBot(TeamsActivityHandler):  # type: ignore[misc]
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         await super().on_turn(turn_context)
-        await self._state.save_changes(turn_context)
+        try:
+            await self._state.save_changes(turn_context)
+        except ETagConflictError:
+            # Another message of the same conversation was answered meanwhile (people in a
+            # group chat typing at once). This turn's answers are sent and its changes are
+            # committed; its dialog memory is the newer one, so it wins, and nobody is told
+            # "something went wrong" about a turn that went right.
+            log.info("conversation state changed during the turn; keeping this turn's")
+            cached = self._state.get_cached_state(turn_context)
+            if cached is not None:
+                cached.state["e_tag"] = "*"
+                await self._state.save_changes(turn_context, force=True)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         incoming = to_incoming(turn_context.activity)

@@ -61,7 +61,7 @@ def _marks(task: TaskView, lang: Language) -> list[str]:
 def _overdue_warning(task: TaskView, now: datetime, lang: Language) -> str | None:
     if not task.overdue(now) or task.deadline is None:
         return None
-    days = (now.date() - task.deadline).days
+    days = (fmt.local(now).date() - task.deadline).days
     return say(
         lang,
         f"Fristen {fmt.day(task.deadline, lang)} er overskredet ({days} {'dag' if days == 1 else 'dage'})",

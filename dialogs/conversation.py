@@ -24,7 +24,7 @@ from dialogs.status_flow import StatusFlow
 from dialogs.text import render_text
 from dialogs.understanding import Intent, Language, Understanding, detect_language, understand
 from storage import queries
-from storage.domain import Period, TaskState, TaskView
+from storage.domain import Period, TaskView, active_tasks
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,16 @@ EVENT_KIND_LABELS: dict[str, tuple[str, str]] = {
     "webinar": ("webinar", "webinar"),
     "konference": ("konference", "conference"),
 }
+
+
+def card_language(incoming: Incoming) -> Language:
+    """A button answers in its card's language; a card without one, in the client's."""
+    lang = (incoming.value or {}).get("lang")
+    if lang == "da":
+        return "da"
+    if lang == "en":
+        return "en"
+    return detect_language("", incoming.locale)
 
 
 def to_reply(doc: Document, *, replaces_card: bool = False) -> Reply:
@@ -82,9 +92,7 @@ class Conversation:
         async with self.reading() as db:
             asker = await self.asker(db, incoming.tenant_id)
             if incoming.value is not None and not text.strip():
-                lang: Language = (
-                    "en" if incoming.value.get("lang") == "en" else detect_language("", incoming.locale)
-                )
+                lang = card_language(incoming)
                 flow = await self._status.on_card(db, incoming, asker, memory, now, lang)
                 if flow is not None:
                     return [to_reply(flow.doc, replaces_card=flow.replaces_card)]
@@ -121,7 +129,7 @@ class Conversation:
         self, db: AsyncConnection, incoming: Incoming, asker: Asker, memory: Memory, now: datetime
     ) -> Document:
         value: dict[str, Any] = incoming.value or {}
-        lang: Language = "en" if value.get("lang") == "en" else detect_language("", incoming.locale)
+        lang = card_language(incoming)
         memory.pending = {}
         verb = value.get("klikbot")
         if verb == "task" and isinstance(value.get("id"), str):
@@ -129,7 +137,7 @@ class Conversation:
             task = next((t for t in tasks if t.id == value["id"]), None)
             if task is not None:
                 return self._status.detail(task, asker, memory, now, lang)
-            return answers.no_task_answer(str(value["id"]), _active(tasks), lang)
+            return answers.no_task_answer(str(value["id"]), active_tasks(tasks), lang)
         if verb == "ask" and isinstance(value.get("text"), str):
             understood = understand(value["text"][:MAX_TEXT], now, incoming.locale)
             return await self._answer(db, understood, incoming, asker, memory, now, had_pending=False)
@@ -196,8 +204,8 @@ class Conversation:
         self, asker: Asker, tasks: list[TaskView], now: datetime, lang: Language
     ) -> Document:
         if asker.is_admin:
-            return answers.kombit_answer(_active(tasks), now, lang)
-        return answers.unregistered_answer(asker.tenant_id, _active(tasks), now, lang)
+            return answers.kombit_answer(active_tasks(tasks), now, lang)
+        return answers.unregistered_answer(asker.tenant_id, active_tasks(tasks), now, lang)
 
     def _task_detail(
         self, tasks: list[TaskView], query: str, asker: Asker, memory: Memory, now: datetime, lang: Language
@@ -208,7 +216,7 @@ class Conversation:
         if candidates:
             memory.pending = {"kind": "choose_task", "options": [t.id for t in candidates]}
             return answers.choose_task_answer(candidates, query, lang)
-        return answers.no_task_answer(query, _active(tasks), lang)
+        return answers.no_task_answer(query, active_tasks(tasks), lang)
 
     def _fallback(
         self,
@@ -248,10 +256,3 @@ class Conversation:
         if kind is not None:
             events = [e for e in events if e.kind == kind]
         return answers.events_answer(events, period, label, now, lang)
-
-
-def _active(tasks: list[TaskView]) -> list[TaskView]:
-    return sorted(
-        (t for t in tasks if t.state is TaskState.ACTIVE),
-        key=lambda t: (t.deadline is None, t.deadline, t.title),
-    )

@@ -48,6 +48,7 @@ from storage.incidents import (
     incident_report,
 )
 from storage.models import ConversationRef, Incident
+from storage.state_store import StateStore
 from storage.subscriptions import MAX_SYSTEMS, normalize_system
 from storage.views import IncidentView
 
@@ -130,6 +131,21 @@ async def on_card(
             new = parse_form(fields)
         except FormError as error:
             return form_reply(fields, lang, now, error=str(error))
+        # The conversation state is saved after the turn: two presses at once would both pass
+        # the check above. The token is used up in the database, where only one insert wins.
+        if not await StateStore(db.engine).create(
+            f"klikbot:incident-token:{pending['token']}", {"at": now.isoformat()}
+        ):
+            return _doc_reply(
+                Document(
+                    title=say(lang, "Den er allerede sendt", "Already sent"),
+                    intro=say(
+                        lang,
+                        "Denne forhåndsvisning er allerede sendt.",
+                        "This preview has already been sent.",
+                    ),
+                )
+            )
         incident_id, queued = await announce(
             db.engine, new, now, datetime.now(UTC), created_by=incoming.sender.name or incoming.sender.id
         )

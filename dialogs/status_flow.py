@@ -23,7 +23,7 @@ from dialogs.matching import decide, rank
 from dialogs.model import Asker, Incoming, Memory
 from dialogs.understanding import Language, normalise
 from storage import queries
-from storage.domain import TaskState, TaskStatus, TaskView, outstanding
+from storage.domain import TaskState, TaskStatus, TaskView, active_tasks, outstanding
 from storage.status_changes import (
     Actor,
     ChangeFailed,
@@ -121,7 +121,7 @@ class StatusFlow:
             tasks = await queries.task_views(db, asker.municipality_code)
             task = next((t for t in tasks if t.id == value["id"]), None)
             if task is None:
-                return FlowResult(answers.no_task_answer(str(value["id"]), _active(tasks), lang))
+                return FlowResult(answers.no_task_answer(str(value["id"]), active_tasks(tasks), lang))
             return FlowResult(
                 await self._continue_with_task(db, task, pending, incoming, asker, memory, now, lang)
             )
@@ -280,7 +280,7 @@ class StatusFlow:
             best, _ = _find(tasks, command.subject or "")
             if best is not None:
                 return self.detail(best, asker, memory, now, lang)
-            return answers.no_task_answer(command.subject or "", _active(tasks), lang)
+            return answers.no_task_answer(command.subject or "", active_tasks(tasks), lang)
         # SET_STATUS or SET_RESPONSIBLE naming a task (or, for a status, perhaps none).
         then = "set_status" if kind is CommandKind.SET_STATUS else "set_responsible"
         pending = {
@@ -289,7 +289,7 @@ class StatusFlow:
             "person": command.person,
         }
         if not command.subject:
-            options = outstanding(tasks) or _active(tasks)
+            options = outstanding(tasks) or active_tasks(tasks)
             memory.pending = {"kind": "choose_task", "options": [t.id for t in options], **pending}
             return status_answers.choose_task_for_change_answer(options, command.status, None, lang)
         best, candidates = _find(tasks, command.subject)
@@ -299,7 +299,7 @@ class StatusFlow:
                 candidates, command.status, command.subject, lang
             )
         if best is None:
-            return answers.no_task_answer(command.subject, _active(tasks), lang)
+            return answers.no_task_answer(command.subject, active_tasks(tasks), lang)
         return await self._continue_with_task(db, best, pending, incoming, asker, memory, now, lang)
 
     async def _responsible(
@@ -313,7 +313,8 @@ class StatusFlow:
         now: datetime,
         lang: Language,
     ) -> Document:
-        assert asker.municipality_code is not None
+        if asker.municipality_code is None:  # the tenant's mapping was removed mid-dialog
+            return status_answers.unregistered_change_answer(asker.tenant_id, lang)
         if isinstance(person, str) and person:
             name, aad = person, None
         else:
@@ -368,7 +369,7 @@ class StatusFlow:
     ) -> Document:
         if result.outcome is Outcome.UNKNOWN_TASK:
             tasks = await queries.task_views(db, asker.municipality_code)
-            return answers.no_task_answer(result.task_id, _active(tasks), lang)
+            return answers.no_task_answer(result.task_id, active_tasks(tasks), lang)
         if result.outcome is Outcome.NOT_CHANGEABLE:
             return status_answers.not_changeable_answer(result.task_title, lang)
         tasks = await queries.task_views(db, asker.municipality_code)
@@ -418,7 +419,7 @@ class StatusFlow:
                 lang,
             )
         if best is None:
-            return answers.no_task_answer(command.subject or "", _active(tasks), lang)
+            return answers.no_task_answer(command.subject or "", active_tasks(tasks), lang)
         return await self._task_table(
             db, best.id, None, now, lang, list_all=command.kind is CommandKind.WHO_MISSING
         )
@@ -439,7 +440,7 @@ class StatusFlow:
         found = next((c for c in counts if c.task_id == task_id), None)
         if found is None:
             tasks = await queries.task_views(db, None)
-            return answers.no_task_answer(task_id, _active(tasks), lang)
+            return answers.no_task_answer(task_id, active_tasks(tasks), lang)
         return status_answers.task_table_answer(
             found, await laggards(db, task_id), now, lang, list_all=list_all
         )
@@ -450,10 +451,3 @@ def _status_value(value: object) -> TaskStatus | None:
         return TaskStatus(value) if isinstance(value, str) else None
     except ValueError:
         return None
-
-
-def _active(tasks: list[TaskView]) -> list[TaskView]:
-    return sorted(
-        (t for t in tasks if t.state is TaskState.ACTIVE),
-        key=lambda t: (t.deadline is None, t.deadline, t.title),
-    )

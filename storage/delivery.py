@@ -252,7 +252,13 @@ class DeliveryQueue:
             if retries:
                 await db.execute(
                     update(_ND)
-                    .where(_ND.c.id == bindparam("b_id"), _ND.c.state == PENDING)
+                    # Only a row this worker still holds: if its lease ran out, another worker
+                    # may have claimed the row since, and releasing it would let a third one in.
+                    .where(
+                        _ND.c.id == bindparam("b_id"),
+                        _ND.c.state == PENDING,
+                        _ND.c.claimed_by == self.worker_id,
+                    )
                     .values(
                         attempts=bindparam("b_attempts"),
                         available_at=bindparam("b_available"),
@@ -265,7 +271,11 @@ class DeliveryQueue:
             if failed:
                 await db.execute(
                     update(_ND)
-                    .where(_ND.c.id == bindparam("b_id"), _ND.c.state == PENDING)
+                    .where(
+                        _ND.c.id == bindparam("b_id"),
+                        _ND.c.state == PENDING,
+                        _ND.c.claimed_by == self.worker_id,
+                    )
                     .values(
                         state=FAILED,
                         attempts=bindparam("b_attempts"),

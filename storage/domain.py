@@ -147,6 +147,14 @@ def outstanding(tasks: list[TaskView]) -> list[TaskView]:
     )
 
 
+def active_tasks(tasks: list[TaskView]) -> list[TaskView]:
+    """The active tasks, by deadline (self-set ones last)."""
+    return sorted(
+        (t for t in tasks if t.state is TaskState.ACTIVE),
+        key=lambda t: deadline_sort_key(t.deadline, t.title),
+    )
+
+
 def not_updated_closed(tasks: list[TaskView]) -> list[TaskView]:
     """Closed campaigns the municipality never marked completed ("husk at opdatere status")."""
     return [t for t in tasks if t.state is TaskState.CLOSED and t.status is not None and t.status.is_open]

@@ -96,6 +96,12 @@ async def add_update(
     """Record an update; every delivered notice is edited, and a resolution also replied to.
     Returns (the new version, delivery rows queued)."""
     async with engine.begin() as db:
+        if db.dialect.name == "sqlite":
+            # SQLite has no row locks and begins a write transaction only at its first write:
+            # write first (a no-op), so two updates cannot both read the same version.
+            await db.execute(
+                update(_INCIDENT).where(_INCIDENT.c.id == incident_id).values(version=_INCIDENT.c.version)
+            )
         row = (
             await db.execute(
                 select(_INCIDENT.c.version, _INCIDENT.c.resolved_at)

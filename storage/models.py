@@ -153,7 +153,9 @@ class StatusChange(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     municipality_code: Mapped[int] = mapped_column(ForeignKey("municipality.code", ondelete="CASCADE"))
     task_id: Mapped[str] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"))
-    old_status: Mapped[TaskStatus | None] = mapped_column(_enum(TaskStatus, "status_change_old"), nullable=True)
+    old_status: Mapped[TaskStatus | None] = mapped_column(
+        _enum(TaskStatus, "status_change_old"), nullable=True
+    )
     new_status: Mapped[TaskStatus] = mapped_column(_enum(TaskStatus, "status_change_new"))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The Teams user (channel account id), their Azure AD object id and display name.
@@ -164,7 +166,9 @@ class StatusChange(Base):
     # text (free text), card (a button), import (a KLIK export)
     source: Mapped[str] = mapped_column(String(16))
 
-    __table_args__ = (Index("ix_status_change_municipality_task", "municipality_code", "task_id", "changed_at"),)
+    __table_args__ = (
+        Index("ix_status_change_municipality_task", "municipality_code", "task_id", "changed_at"),
+    )
 
 
 class Event(Base):
@@ -311,7 +315,9 @@ class NoticeDelivery(Base):
     last_error: Mapped[str] = mapped_column(String(500), default="")
 
     __table_args__ = (
-        Index("ix_notice_delivery_unique", "incident_id", "conversation_ref_id", "kind", "version", unique=True),
+        Index(
+            "ix_notice_delivery_unique", "incident_id", "conversation_ref_id", "kind", "version", unique=True
+        ),
         Index("ix_notice_delivery_due", "state", "lane", "available_at"),
     )
 

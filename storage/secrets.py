@@ -21,4 +21,3 @@ async def shared_secret(engine: AsyncEngine, name: str) -> bytes:
         await store.create(key, {"value": secrets.token_hex(32)})
         existing = await store.read([key])
     return bytes.fromhex(str(existing[key].data["value"]))
-

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.domain import TaskState, TaskStatus
@@ -145,12 +147,15 @@ async def _changeable(
         return ChangeResult(Outcome.NOT_CHANGEABLE, task_id, task.title, None, None, None)
     current = await read_status(db, code, task_id)
     if current is None:
+        # Two first changes at once both find no row: the first insert wins, the other reads it.
+        dialect_insert = pg_insert if db.dialect.name == "postgresql" else sqlite_insert
         await db.execute(
-            insert(MunicipalityTaskStatus).values(
-                municipality_code=code, task_id=task_id, status=TaskStatus.NOT_STARTED, version=1
-            )
+            dialect_insert(MunicipalityTaskStatus)
+            .values(municipality_code=code, task_id=task_id, status=TaskStatus.NOT_STARTED, version=1)
+            .on_conflict_do_nothing()
         )
-        current = StatusSnapshot(TaskStatus.NOT_STARTED, 1, None, "", "")
+        current = await read_status(db, code, task_id)
+        assert current is not None
     return task.title, current
 
 

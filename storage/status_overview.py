@@ -37,7 +37,9 @@ class Laggard:
     changed_at: datetime | None
 
 
-async def task_counts(db: AsyncConnection, states: tuple[TaskState, ...] = (TaskState.ACTIVE,)) -> list[TaskCounts]:
+async def task_counts(
+    db: AsyncConnection, states: tuple[TaskState, ...] = (TaskState.ACTIVE,)
+) -> list[TaskCounts]:
     tasks = (
         await db.execute(
             select(Task.id, Task.title, Programme.name.label("programme"), Task.state, Task.deadline)
@@ -55,7 +57,14 @@ async def task_counts(db: AsyncConnection, states: tuple[TaskState, ...] = (Task
     for task_id, status, count in rows:
         counts.setdefault(task_id, {})[status] = count
     return [
-        TaskCounts(t.id, t.title, t.programme, t.state, t.deadline, {s: counts.get(t.id, {}).get(s, 0) for s in STATUS_ORDER})
+        TaskCounts(
+            t.id,
+            t.title,
+            t.programme,
+            t.state,
+            t.deadline,
+            {s: counts.get(t.id, {}).get(s, 0) for s in STATUS_ORDER},
+        )
         for t in tasks
     ]
 
@@ -63,7 +72,12 @@ async def task_counts(db: AsyncConnection, states: tuple[TaskState, ...] = (Task
 async def laggards(db: AsyncConnection, task_id: str) -> list[Laggard]:
     """Municipalities whose status on the task is Ikke påbegyndt or Påbegyndt, by name."""
     rows = await db.execute(
-        select(Municipality.code, Municipality.name, MunicipalityTaskStatus.status, MunicipalityTaskStatus.changed_at)
+        select(
+            Municipality.code,
+            Municipality.name,
+            MunicipalityTaskStatus.status,
+            MunicipalityTaskStatus.changed_at,
+        )
         .join(MunicipalityTaskStatus, MunicipalityTaskStatus.municipality_code == Municipality.code)
         .where(
             MunicipalityTaskStatus.task_id == task_id,

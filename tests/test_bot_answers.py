@@ -7,6 +7,7 @@ open (a deadline it sets itself) and the closed FK campaign "fordelingsregler" s
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 import pytest
@@ -286,3 +287,26 @@ async def test_no_welcome_in_a_team_of_more_than_100(bot: BotUnderTest) -> None:
     bot.connector.team_member_count = 40
     assert (await bot.post(body)).status in (200, 201)
     assert len(bot.connector.take()) == 1
+
+
+async def test_several_messages_at_once_in_one_group_chat(bot: BotUnderTest) -> None:
+    """People typing at once: every message is answered, none with "something went wrong",
+    even though their turns race to save the conversation's state."""
+    chat = "a:group-busy"
+    await bot.ask_one("hej", conversation_id=chat, conversation_type="groupChat", mention=True)
+    questions = ["hvilke opgaver mangler vi?", "fortæl om udpeg", "kommende arrangementer", "hjælp"] * 2
+    bodies = [
+        bot.activity(q, conversation_id=chat, conversation_type="groupChat", mention=True) for q in questions
+    ]
+    responses = await asyncio.gather(*(bot.post(body) for body in bodies))
+    assert [r.status for r in responses] == [201] * len(questions)
+    replies = bot.connector.take()
+    assert len(replies) == len(questions)
+    assert not [r.text for r in replies if "Beklager" in r.text]
+    # The conversation still works, dialog state included.
+    asked = await bot.ask_one(
+        "fortæl om udpeg", conversation_id=chat, conversation_type="groupChat", mention=True
+    )
+    assert asked.card is not None and asked.card["body"][0]["text"] == "Hvilken opgave mener du?"
+    answer = await bot.ask_one("1", conversation_id=chat, conversation_type="groupChat", mention=True)
+    assert answer.card is not None and answer.card["body"][0]["text"].startswith("Udpeg")

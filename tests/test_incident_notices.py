@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot.broadcast import WorkerConfig
 from storage.db import create_engine
-from storage.models import ConversationRef
+from storage.models import ConversationRef, Incident
 from tests.conftest import DEMO_NOW
 from tests.harness import KOMBIT, VEJLE, BotUnderTest, start_bot
 
@@ -455,3 +455,34 @@ async def test_kombit_announces_from_chat_with_a_form_a_preview_and_a_confirmati
     assert {e.activity_id for e in edits} == {n.response_id for n in notices}
     shown = await notice_bot.ask_one("levering", tenant=KOMBIT, conversation_id=admin_chat)
     assert "Levering af driftsmeddelelse" in shown.text and "Overvåges" in shown.text
+
+
+async def test_send_pressed_twice_at_once_announces_once(notice_bot: BotUnderTest, database_url: str) -> None:
+    await install(notice_bot, "a:personal-vejle", "personal")
+    admin_chat = "a:personal-kombit-twice"
+    form = await notice_bot.ask_one("ny driftsmeddelelse", tenant=KOMBIT, conversation_id=admin_chat)
+    assert form.card is not None
+    typed = {"title": "Nedbrud", "description": "SAPA er nede.", "systems": "SAPA", "severity": "B",
+             "start_date": "2019-01-23", "start_time": "09:30"}  # fmt: skip
+    preview = await notice_bot.ask_one(
+        "",
+        tenant=KOMBIT,
+        conversation_id=admin_chat,
+        value={**submit_data(form.card, "Vis eksempel"), **typed},
+    )
+    assert preview.card is not None
+    send = submit_data(preview.card, "Send")
+    bodies = [
+        notice_bot.activity("", tenant=KOMBIT, conversation_id=admin_chat, value=send) for _ in range(2)
+    ]
+    await asyncio.gather(*(notice_bot.post(body) for body in bodies))
+    answers = [r.text for r in notice_bot.connector.take() if r.conversation_id == admin_chat]
+    assert sum("sendes nu til" in a for a in answers) == 1
+    assert sum("allerede sendt" in a for a in answers) == 1
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as db:
+            titles = list(await db.scalars(select(Incident.title)))
+    finally:
+        await engine.dispose()
+    assert titles.count("Nedbrud") == 1
