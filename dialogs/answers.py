@@ -20,6 +20,7 @@ from storage.domain import (
     end_of_day,
     not_updated_closed,
     outstanding,
+    self_set_deadline,
 )
 from storage.views import EventView, IncidentView
 
@@ -169,7 +170,7 @@ def due_answer(
             lang, f"Frister {describe_period(period, lang)}", f"Deadlines {describe_period(period, lang)}"
         )
     notes = []
-    self_set = [t for t in outstanding(tasks) if t.deadline is None and t.deadline_rule]
+    self_set = self_set_deadline(tasks)
     if self_set:
         notes.append(
             say(lang, "Fristen sætter I selv for: ", "You set the deadline yourselves for: ")

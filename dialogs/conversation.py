@@ -20,7 +20,7 @@ from dialogs.commands import recognise_command
 from dialogs.document import Document
 from dialogs.matching import decide, rank
 from dialogs.model import Asker, Incoming, Memory, Reply
-from dialogs.status_flow import StatusFlow
+from dialogs.status_flow import StatusFlow, chosen_task
 from dialogs.text import render_text
 from dialogs.understanding import Intent, Language, Understanding, detect_language, understand
 from storage import queries
@@ -119,7 +119,7 @@ class Conversation:
                 and not pending.get("then")
                 and understood.intent is not Intent.CANCEL
             ):
-                chosen = await self._resolve_choice(db, pending, text, asker)
+                chosen = await chosen_task(db, pending, text, asker)
                 if chosen is not None:
                     return [to_reply(self._status.detail(chosen, asker, memory, now, understood.language))]
             doc = await self._answer(db, understood, incoming, asker, memory, now, had_pending=bool(pending))
@@ -144,22 +144,6 @@ class Conversation:
         if verb == "cancel":
             return answers.cancelled_answer(lang)
         return answers.help_answer(lang, asker.municipality_code is not None, asker.tenant_id)
-
-    async def _resolve_choice(
-        self, db: AsyncConnection, pending: dict[str, Any], text: str, asker: Asker
-    ) -> TaskView | None:
-        """The answer to "which task did you mean?": a number from the list or a title."""
-        options = [o for o in pending.get("options", []) if isinstance(o, str)]
-        tasks = {t.id: t for t in await queries.task_views(db, asker.municipality_code)}
-        candidates = [tasks[o] for o in options if o in tasks]
-        answer = text.strip().rstrip(".").strip()
-        if answer.isdigit() and 1 <= int(answer) <= len(candidates):
-            return candidates[int(answer) - 1]
-        ranked: list[tuple[TaskView, float]] = rank(
-            answer, candidates, lambda t: t.title, lambda t: t.keywords
-        )
-        best, _ = decide(ranked)
-        return best
 
     async def _answer(
         self,

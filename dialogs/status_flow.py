@@ -56,6 +56,18 @@ def _actor(incoming: Incoming) -> Actor:
     )
 
 
+async def chosen_task(
+    db: AsyncConnection, pending: dict[str, Any], text: str, asker: Asker
+) -> TaskView | None:
+    """The answer to "which task did you mean?": a number from the list offered, or a title."""
+    by_id = {t.id: t for t in await queries.task_views(db, asker.municipality_code)}
+    candidates = [by_id[o] for o in pending.get("options", []) if isinstance(o, str) and o in by_id]
+    answer = normalise(text).rstrip(".")
+    if answer.isdigit():
+        return candidates[int(answer) - 1] if 1 <= int(answer) <= len(candidates) else None
+    return _find(candidates, answer)[0] if answer else None
+
+
 def _find(tasks: list[TaskView], query: str) -> tuple[TaskView | None, list[TaskView]]:
     ranked: list[tuple[TaskView, float]] = rank(query, tasks, lambda t: t.title, lambda t: t.keywords)
     return decide(ranked)
@@ -191,15 +203,7 @@ class StatusFlow:
         """The reply to a question the flow asked; None when the reply is something else."""
         kind = pending.get("kind")
         if kind == "choose_task" and pending.get("then") in ("set_status", "set_responsible"):
-            tasks = await queries.task_views(db, asker.municipality_code)
-            by_id = {t.id: t for t in tasks}
-            candidates = [by_id[o] for o in pending.get("options", []) if o in by_id]
-            answer = normalise(text).rstrip(".")
-            chosen: TaskView | None = None
-            if answer.isdigit() and 1 <= int(answer) <= len(candidates):
-                chosen = candidates[int(answer) - 1]
-            elif answer:
-                chosen, _ = _find(candidates, answer)
+            chosen = await chosen_task(db, pending, text, asker)
             if chosen is None:
                 return None
             return await self._continue_with_task(db, chosen, pending, incoming, asker, memory, now, lang)
