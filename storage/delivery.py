@@ -324,6 +324,23 @@ class DeliveryQueue:
                 )
 
 
+# The columns a queued row is written with, in the order the enqueue selects list them.
+_QUEUED_COLUMNS = [
+    "incident_id",
+    "version",
+    "kind",
+    "conversation_ref_id",
+    "conversation_id",
+    "service_url",
+    "lane",
+    "lang",
+    "state",
+    "available_at",
+    "attempts",
+    "last_error",
+]
+
+
 async def enqueue_posts(db: AsyncConnection, incident_id: int, systems: Sequence[str], now: datetime) -> int:
     """Queue the notice's post for every active, subscribed conversation whose filter matches
     (a filter matches when it names one of the affected systems). One INSERT ... SELECT: the
@@ -344,21 +361,7 @@ async def enqueue_posts(db: AsyncConnection, incident_id: int, systems: Sequence
         literal(0).label("attempts"),
         literal("").label("last_error"),
     ).where(_REF.c.active.is_(True), _REF.c.subscribed.is_(True), or_(*matches))
-    columns = [
-        "incident_id",
-        "version",
-        "kind",
-        "conversation_ref_id",
-        "conversation_id",
-        "service_url",
-        "lane",
-        "lang",
-        "state",
-        "available_at",
-        "attempts",
-        "last_error",
-    ]
-    result = await db.execute(_ND.insert().from_select(columns, chosen))
+    result = await db.execute(_ND.insert().from_select(_QUEUED_COLUMNS, chosen))
     return int(result.rowcount or 0)
 
 
@@ -383,21 +386,7 @@ async def enqueue_followups(
             literal(0).label("attempts"),
             literal("").label("last_error"),
         ).where(_POST.c.incident_id == incident_id, _POST.c.kind == POST, _POST.c.state != FAILED)
-        columns = [
-            "incident_id",
-            "version",
-            "kind",
-            "conversation_ref_id",
-            "conversation_id",
-            "service_url",
-            "lane",
-            "lang",
-            "state",
-            "available_at",
-            "attempts",
-            "last_error",
-        ]
-        result = await db.execute(_ND.insert().from_select(columns, chosen))
+        result = await db.execute(_ND.insert().from_select(_QUEUED_COLUMNS, chosen))
         total += int(result.rowcount or 0)
     return total
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.delivery import REPLY, UPDATE, DeliveryCounts, delivery_counts, enqueue_followups, enqueue_posts
 from storage.models import Incident, IncidentUpdate
+from storage.queries import incident_view
 from storage.views import IncidentView
 
 _INCIDENT = cast(Table, Incident.__table__)
@@ -140,20 +141,6 @@ async def add_update(
     return version, queued
 
 
-def _view(r: Any) -> IncidentView:
-    return IncidentView(
-        id=r.id,
-        title=r.title,
-        description=r.description,
-        affected_systems=tuple(r.affected_systems or ()),
-        severity=r.severity,
-        status=r.status,
-        started_at=r.started_at,
-        resolved_at=r.resolved_at,
-        latest_update=r.latest_update,
-    )
-
-
 async def notice(db: AsyncConnection, incident_id: int) -> NoticeView | None:
     """The incident as it stands now (its current version)."""
     row = (await db.execute(select(_INCIDENT).where(_INCIDENT.c.id == incident_id))).first()
@@ -166,7 +153,9 @@ async def notice(db: AsyncConnection, incident_id: int) -> NoticeView | None:
             )
         )
     ).first()
-    return NoticeView(_view(row), int(row.version), updated.created_at if updated is not None else None)
+    return NoticeView(
+        incident_view(row), int(row.version), updated.created_at if updated is not None else None
+    )
 
 
 async def incident_report(db: AsyncConnection, incident_id: int) -> tuple[NoticeView, DeliveryCounts] | None:

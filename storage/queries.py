@@ -191,17 +191,19 @@ async def incidents(
     if not open_only and since is not None:
         query = query.where(or_(Incident.resolved_at.is_(None), Incident.resolved_at >= since))
     rows = (await db.execute(query)).all()
-    return [
-        IncidentView(
-            id=r.id,
-            title=r.title,
-            description=r.description,
-            affected_systems=tuple(r.affected_systems or ()),
-            severity=r.severity,
-            status=r.status,
-            started_at=r.started_at,
-            resolved_at=r.resolved_at,
-            latest_update=r.latest_update,
-        )
-        for r in rows
-    ]
+    return [incident_view(r) for r in rows]
+
+
+def incident_view(r: Any) -> IncidentView:
+    """An incident row (any select of the incident table's columns) as a view."""
+    return IncidentView(
+        id=r.id,
+        title=r.title,
+        description=r.description,
+        affected_systems=tuple(r.affected_systems or ()),
+        severity=r.severity,
+        status=r.status,
+        started_at=r.started_at,
+        resolved_at=r.resolved_at,
+        latest_update=r.latest_update,
+    )
