@@ -486,3 +486,19 @@ async def test_send_pressed_twice_at_once_announces_once(notice_bot: BotUnderTes
     finally:
         await engine.dispose()
     assert titles.count("Nedbrud") == 1
+
+
+async def test_updates_at_once_each_get_their_own_version(notice_bot: BotUnderTest) -> None:
+    status, created = await call(notice_bot, "POST", "/api/incidents", ADGANGSSTYRING)
+    assert status == 201, created
+    incident = created["id"]
+    updates = [{"status": "identified", "message": f"Opdatering {n}"} for n in range(6)]
+    results = await asyncio.gather(
+        *(call(notice_bot, "POST", f"/api/incidents/{incident}/updates", u) for u in updates)
+    )
+    assert [s for s, _ in results] == [201] * len(updates), results
+    assert sorted(r["version"] for _, r in results) == list(range(2, 2 + len(updates)))
+    status, report = await call(notice_bot, "GET", f"/api/incidents/{incident}")
+    assert status == 200
+    messages = [u["message"] for u in report["updates"]]
+    assert sorted(m for m in messages if m.startswith("Opdatering")) == sorted(u["message"] for u in updates)
