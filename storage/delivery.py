@@ -233,6 +233,9 @@ class DeliveryQueue:
             if isinstance(o, Failed)
         ]
         gone = sorted({o.deactivate_ref for o in outcomes if isinstance(o, Failed) and o.deactivate_ref})
+        # Retries and failures touch only rows this worker still holds: if its lease ran out,
+        # another worker may have claimed the row since, and releasing it would let a third in.
+        held = (_ND.c.id == bindparam("b_id"), _ND.c.state == PENDING, _ND.c.claimed_by == self.worker_id)
         async with self._engine.begin() as db:
             if sent:
                 await db.execute(
@@ -252,13 +255,7 @@ class DeliveryQueue:
             if retries:
                 await db.execute(
                     update(_ND)
-                    # Only a row this worker still holds: if its lease ran out, another worker
-                    # may have claimed the row since, and releasing it would let a third one in.
-                    .where(
-                        _ND.c.id == bindparam("b_id"),
-                        _ND.c.state == PENDING,
-                        _ND.c.claimed_by == self.worker_id,
-                    )
+                    .where(*held)
                     .values(
                         attempts=bindparam("b_attempts"),
                         available_at=bindparam("b_available"),
@@ -271,11 +268,7 @@ class DeliveryQueue:
             if failed:
                 await db.execute(
                     update(_ND)
-                    .where(
-                        _ND.c.id == bindparam("b_id"),
-                        _ND.c.state == PENDING,
-                        _ND.c.claimed_by == self.worker_id,
-                    )
+                    .where(*held)
                     .values(
                         state=FAILED,
                         attempts=bindparam("b_attempts"),
