@@ -63,6 +63,14 @@ def text_without_mentions(activity: Activity) -> str:
     return " ".join(text.split())
 
 
+def team_of(activity: Activity) -> str | None:
+    """The Teams team of a channel activity (`channelData.team.id`)."""
+    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    team = channel_data.get("team")
+    team_id = team.get("id") if isinstance(team, dict) else None
+    return team_id if isinstance(team_id, str) and team_id else None
+
+
 def to_incoming(activity: Activity) -> Incoming:
     sender = activity.from_property
     conversation = activity.conversation
@@ -70,9 +78,7 @@ def to_incoming(activity: Activity) -> Incoming:
         getattr(conversation, "conversation_type", None) or "", "personal"
     )
     value = activity.value if isinstance(activity.value, dict) else None
-    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    team = channel_data.get("team")
-    team_id = team.get("id") if isinstance(team, dict) and isinstance(team.get("id"), str) else None
+    team_id = team_of(activity)
     return Incoming(
         text=text_without_mentions(activity),
         conversation_id=str(conversation.id) if conversation is not None and conversation.id else "",

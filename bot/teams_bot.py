@@ -12,7 +12,7 @@ from botbuilder.schema import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValu
 from botbuilder.schema.teams import TeamInfo
 
 from bot import registry
-from bot.activities import tenant_of, to_activity, to_incoming
+from bot.activities import team_of, tenant_of, to_activity, to_incoming
 from bot.bot_connector import BotConnectorClient, ConnectorError, team_member_count
 from bot.state_storage import ETagConflictError
 from dialogs.cards import CARD_CONTENT_TYPE
@@ -131,11 +131,8 @@ class KlikBot(TeamsActivityHandler):  # type: ignore[misc]
         await turn_context.send_activity(to_activity(to_reply(welcome_answer(asker, lang))))
 
     async def _team_too_large(self, turn_context: TurnContext) -> bool:
-        activity = turn_context.activity
-        channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-        team = channel_data.get("team") if isinstance(channel_data.get("team"), dict) else {}
-        team_id = team.get("id") if isinstance(team, dict) else None
-        if not isinstance(team_id, str) or not team_id:
+        team_id = team_of(turn_context.activity)
+        if team_id is None:
             return True
         client = turn_context.turn_state.get(BotAdapter.BOT_CONNECTOR_CLIENT_KEY)
         if not isinstance(client, BotConnectorClient):
