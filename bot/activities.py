@@ -95,6 +95,7 @@ def to_incoming(activity: Activity) -> Incoming:
         team_id=team_id,
         channel_id=activity.channel_id or "",
         activity_id=activity.id,
+        timezone=activity.local_timezone if isinstance(activity.local_timezone, str) else None,
     )
 
 

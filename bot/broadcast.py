@@ -1,4 +1,5 @@
-"""The delivery worker: sends queued incident notices at the rate Teams allows.
+"""The delivery worker: sends queued incident notices, task news and reminders at the rate
+Teams allows.
 
 Per lane (tenant) a task claims rows in small batches and starts their sends, each waiting for
 its conversation's and its tenant's limits; tenants proceed in parallel. A send that fails
@@ -28,7 +29,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.ratelimit import SlidingWindowLimiter, conversation_limiter, tenant_limiter
 from dialogs.incident_cards import notice_reply, resolution_text
 from dialogs.model import Reply
-from storage.delivery import POST, REPLY, UPDATE, Claimed, DeliveryQueue, Failed, Outcome, Retry, Sent
+from storage.delivery import (
+    MESSAGE,
+    POST,
+    REPLY,
+    UPDATE,
+    Claimed,
+    DeliveryQueue,
+    Failed,
+    Outcome,
+    Retry,
+    Sent,
+    message_bodies,
+)
 from storage.incidents import NoticeView, notice
 
 log = logging.getLogger(__name__)
@@ -113,11 +126,13 @@ class DeliveryWorker:
         self._in_flight = asyncio.Semaphore(self.config.max_in_flight)
         self._notices: dict[tuple[int, str], tuple[int, Reply]] = {}
         self._views: dict[int, NoticeView] = {}
+        self._messages: dict[int, Reply] = {}  # outbox messages by id (task news, reminders)
         self._helpers: list[asyncio.Task[None]] = []
         self._main: asyncio.Task[None] | None = None
         self.sent = 0  # counters for logs and the benchmark
         self.retried = 0
         self.failed = 0
+        self.throttled = 0  # 429s from Teams
 
     @property
     def worker_id(self) -> str:
@@ -215,7 +230,8 @@ class DeliveryWorker:
                 return
             self._held.update(r.id for r in rows)
             try:
-                await self._load_notices({r.incident_id for r in rows})
+                await self._load_notices({r.incident_id for r in rows if r.incident_id is not None})
+                await self._load_messages({r.message_id for r in rows if r.message_id is not None})
             except Exception:
                 log.exception("could not load the notices to send; handing the rows back")
                 ids = [r.id for r in rows]
@@ -242,6 +258,17 @@ class DeliveryWorker:
                 view = await notice(db, incident_id)
                 if view is not None:
                     self._views[incident_id] = view
+
+    async def _load_messages(self, message_ids: set[int]) -> None:
+        wanted = message_ids - self._messages.keys()
+        if not wanted:
+            return
+        if len(self._messages) > 4096:  # bodies of finished runs; reloaded if still needed
+            self._messages.clear()
+        async with self._engine.connect() as db:
+            bodies = await message_bodies(db, sorted(wanted))
+        for message_id, body in bodies.items():
+            self._messages[message_id] = Reply.from_json(body)
 
     def _rendered(self, incident_id: int, lang: str) -> tuple[int, Reply] | None:
         view = self._views.get(incident_id)
@@ -273,6 +300,10 @@ class DeliveryWorker:
             self._flushed.set()
 
     async def _attempt(self, row: Claimed, lane: str) -> Outcome:
+        if row.kind == MESSAGE:
+            return await self._attempt_message(row, lane)
+        if row.incident_id is None:
+            return Failed(row.id, row.attempts, f"a {row.kind} row without its incident")
         rendered = self._rendered(row.incident_id, row.lang)
         if rendered is None:
             return Failed(row.id, row.attempts, "the incident no longer exists")
@@ -304,6 +335,18 @@ class DeliveryWorker:
             return self._classify(row, error)
         return Sent(row.id, activity_id, version, self._clock())
 
+    async def _attempt_message(self, row: Claimed, lane: str) -> Outcome:
+        message = self._messages.get(row.message_id) if row.message_id is not None else None
+        if message is None:
+            return Failed(row.id, row.attempts, "the message no longer exists")
+        await self._conversations.acquire(row.conversation_id)
+        await self._tenants.acquire(lane)
+        try:
+            activity_id = await self._transport.post(row.service_url, row.conversation_id, message)
+        except SendError as error:
+            return self._classify(row, error)
+        return Sent(row.id, activity_id, None, self._clock())
+
     def _classify(self, row: Claimed, error: SendError) -> Outcome:
         status = error.status
         if status in GONE:
@@ -316,6 +359,7 @@ class DeliveryWorker:
         if status is None or status in RETRYABLE:
             delay = None
             if status == 429:
+                self.throttled += 1
                 delay = error.retry_after
                 self._conversations.block(row.conversation_id, delay if delay is not None else 1.0)
             return self._retry_or_fail(row, delay, f"{status or 'timeout'}: {error}")

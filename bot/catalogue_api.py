@@ -54,9 +54,12 @@ def _dry_run(request: web.Request) -> bool:
 async def _apply(
     context: OperatorContext, catalogue: Catalogue, *, dry_run: bool = False, reconcile: bool = True
 ) -> ImportReport:
-    return await import_catalogue(
+    report = await import_catalogue(
         context.engine, catalogue, context.clock(), dry_run=dry_run, reconcile=reconcile
     )
+    if report.news and not dry_run:
+        context.wake()  # new tasks or moved deadlines: the news go out now, not at the next poll
+    return report
 
 
 async def _put_one(request: web.Request, context: OperatorContext, section: str, key: str) -> web.Response:

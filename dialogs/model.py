@@ -6,6 +6,7 @@ another SDK touches only that edge.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -34,6 +35,7 @@ class Incoming:
     team_id: str | None = None  # Teams team (channelData.team.id) of a channel conversation
     channel_id: str = ""  # the Bot Framework channel ("msteams", "emulator", "terminal")
     activity_id: str | None = None
+    timezone: str | None = None  # the client's IANA time zone, when Teams gives one (localTimezone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,22 @@ class Reply:
     summary: str = ""  # a one-line summary for notifications
     # The answer to a button replaces the card the button was on (it updates in place).
     replaces_card: bool = False
+
+    def to_json(self) -> str:
+        """For messages queued in the database (task news, reminders) and sent later."""
+        return json.dumps(
+            {"text": self.text, "card": self.card, "summary": self.summary}, ensure_ascii=False
+        )
+
+    @classmethod
+    def from_json(cls, body: str) -> Reply:
+        data = json.loads(body)
+        card = data.get("card")
+        return cls(
+            text=str(data.get("text", "")),
+            card=card if isinstance(card, dict) else None,
+            summary=str(data.get("summary", "")),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,6 @@
-"""The conversation's entry points for incident notices: subscription commands for everyone,
-announcing and delivery progress for KOMBIT staff (dialogs/incident_form.py)."""
+"""The conversation's entry points for proactive messages: subscription and reminder commands
+for everyone; announcing incidents, delivery progress and chasing municipalities for KOMBIT
+staff (dialogs/incident_form.py, dialogs/reminders.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from dialogs import incident_form, subscriptions
+from dialogs import incident_form, reminders, subscriptions
 from dialogs.cards import render_card
 from dialogs.model import Asker, Incoming, Memory, Reply
 from dialogs.text import render_text
@@ -20,6 +21,10 @@ async def on_text(
 ) -> Reply | None:
     """The reply when the text is a notice command; None lets the conversation go on."""
     doc = await subscriptions.command(db, text, incoming)
+    if doc is None:
+        doc = await reminders.command(db, text, incoming, asker, now)
+    if doc is None:
+        doc = await reminders.chase_preview(db, text, asker, now)
     if doc is not None:
         return Reply(text=render_text(doc), card=render_card(doc), summary=doc.title)
     if asker.is_admin:

@@ -1,8 +1,9 @@
-"""Subscription commands: which conversation gets KOMBIT's incident notices.
+"""Subscription commands: which conversation gets KOMBIT's incident notices and task news.
 
 `abonner` / `subscribe` (optionally "på SAPA og BBR" / "to SAPA and BBR"), `afmeld` /
-`unsubscribe`, and `abonnement` / `subscription` (show the setting). Only these exact forms
-are commands; everything else is a question for the recognizer.
+`unsubscribe`, `abonner på nyheder` / `subscribe to task news`, `afmeld nyheder` /
+`unsubscribe from task news`, and `abonnement` / `subscription` (show the settings). Only these
+exact forms are commands; everything else is a question for the recognizer.
 """
 
 from __future__ import annotations
@@ -26,12 +27,17 @@ _SUBSCRIBE = re.compile(
 _UNSUBSCRIBE = re.compile(
     r"^(?:afmeld(?:\s+abonnement(?:et)?)?|stop\s+abonnement(?:et)?|unsubscribe)$", re.IGNORECASE
 )
+_NEWS_WORDS = r"(?:nyheder|nyhederne|nye\s+opgaver|opgavenyheder|task\s+news|new\s+tasks|news)"
+_NEWS_ON = re.compile(rf"^(?:abonn[eé]r|subscribe)\s+(?:på|paa|til|to)\s+{_NEWS_WORDS}$", re.IGNORECASE)
+_NEWS_OFF = re.compile(
+    rf"^(?:afmeld|stop|unsubscribe(?:\s+from)?)\s+(?:abonnement\s+på\s+)?{_NEWS_WORDS}$", re.IGNORECASE
+)
 _SHOW = re.compile(r"^(?:(?:vis\s+)?abonnement(?:et)?|(?:show\s+)?subscription)$", re.IGNORECASE)
 _SPLIT = re.compile(r"\s*(?:,|;|&|\+|\bog\b|\band\b)\s*", re.IGNORECASE)
-_ENGLISH = re.compile(r"^(?:subscribe|unsubscribe|show|subscription)", re.IGNORECASE)
+_ENGLISH = re.compile(r"^(?:subscribe|unsubscribe|show|subscription|stop\s+(?:task\s+news|new\s+tasks|news)$)", re.IGNORECASE)
 
 
-def _info(incoming: Incoming, lang: Language) -> ConversationInfo:
+def conversation_info(incoming: Incoming, lang: Language) -> ConversationInfo:
     return ConversationInfo(
         conversation_id=incoming.conversation_id,
         service_url=incoming.service_url,
@@ -68,10 +74,16 @@ async def command(db: AsyncConnection, text: str, incoming: Incoming) -> Documen
         return None
     now = datetime.now(UTC)
     if _SHOW.match(cleaned):
-        current = await subscriptions.subscription(db, _info(incoming, lang))
-        return _show(current, incoming, lang)
+        current = await subscriptions.subscription(db, conversation_info(incoming, lang))
+        news = await subscriptions.news_setting(db, incoming.conversation_id)
+        return _show(current, news, incoming, lang)
+    news_on, news_off = _NEWS_ON.match(cleaned), _NEWS_OFF.match(cleaned)
+    if news_on or news_off:
+        await subscriptions.set_news(db, conversation_info(incoming, lang), bool(news_on), now)
+        await db.commit()
+        return _news_answer(bool(news_on), incoming, lang)
     if _UNSUBSCRIBE.match(cleaned):
-        await subscriptions.unsubscribe(db, _info(incoming, lang), now)
+        await subscriptions.unsubscribe(db, conversation_info(incoming, lang), now)
         await db.commit()
         return Document(
             title=say(lang, "Abonnement afmeldt", "Unsubscribed"),
@@ -95,7 +107,7 @@ async def command(db: AsyncConnection, text: str, incoming: Incoming) -> Documen
                 systems.append(name)
         if len(systems) > MAX_SYSTEMS:
             return _bad_system(rest, lang)
-    result = await subscriptions.subscribe(db, _info(incoming, lang), systems, now)
+    result = await subscriptions.subscribe(db, conversation_info(incoming, lang), systems, now)
     await db.commit()
     intro = say(
         lang,
@@ -127,7 +139,51 @@ def _bad_system(text: str, lang: Language) -> Document:
     )
 
 
-def _show(current: Subscription, incoming: Incoming, lang: Language) -> Document:
+def _news_answer(on: bool, incoming: Incoming, lang: Language) -> Document:
+    here = _here(incoming, lang)
+    if on:
+        intro = say(
+            lang,
+            f"{here} får nu besked, når KOMBIT offentliggør en ny KLIK-opgave eller flytter en frist.",
+            f"{here} now hears when KOMBIT publishes a new KLIK task or moves a deadline.",
+        )
+        if incoming.conversation_type == "channel":
+            intro += say(lang, " Teamets andre kanaler får dem ikke.", " The team's other channels do not.")
+        return Document(
+            title=say(lang, "Nyheder om KLIK-opgaver", "KLIK task news"),
+            intro=intro,
+            note=say(
+                lang,
+                "Skriv „afmeld nyheder“ for at stoppe.",
+                "Write “unsubscribe from task news” to stop.",
+            ),
+            tone="good",
+        )
+    return Document(
+        title=say(lang, "Nyheder afmeldt", "Task news off"),
+        intro=say(
+            lang,
+            f"{here} får ikke længere besked om nye KLIK-opgaver. Skriv „abonner på nyheder“ for at få dem igen.",
+            f"{here} no longer hears about new KLIK tasks. Write “subscribe to task news” to get them again.",
+        ),
+    )
+
+
+def _news_line(news: bool, lang: Language) -> str:
+    if news:
+        return say(
+            lang,
+            " Nye KLIK-opgaver og flyttede frister meldes også her („afmeld nyheder“ stopper dem).",
+            " New KLIK tasks and moved deadlines are announced here too (“unsubscribe from task news” stops them).",
+        )
+    return say(
+        lang,
+        " Nye KLIK-opgaver meldes ikke her („abonner på nyheder“).",
+        " New KLIK tasks are not announced here (“subscribe to task news”).",
+    )
+
+
+def _show(current: Subscription, news: bool, incoming: Incoming, lang: Language) -> Document:
     if current.subscribed:
         intro = say(
             lang,
@@ -148,4 +204,5 @@ def _show(current: Subscription, incoming: Incoming, lang: Language) -> Document
             "Skriv \u201eabonner\u201c (eller fx \u201eabonner på SAPA\u201c) for at få dem her.",
             "Write \u201csubscribe\u201d (or e.g. \u201csubscribe to SAPA\u201d) to get them here.",
         )
+    intro += _news_line(news, lang)
     return Document(title=say(lang, "Abonnement", "Subscription"), intro=intro, note=note)

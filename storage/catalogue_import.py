@@ -534,9 +534,13 @@ class PendingNews:
     created_at: datetime
 
 
-async def pending_news(db: AsyncConnection) -> list[PendingNews]:
-    """News not yet sent to the municipalities, oldest first."""
-    rows = await db.execute(
+async def pending_news(db: AsyncConnection, *, limit: int | None = None, claim: bool = False) -> list[PendingNews]:
+    """News not yet sent to the municipalities, oldest first. With `claim`, the rows are locked
+    for the rest of the transaction, so that of several bot processes one sends each (another
+    process skips them on PostgreSQL; SQLite has one writer at a time anyway)."""
+    if claim and db.dialect.name != "postgresql":
+        await lock_catalogue(db)  # take SQLite's write lock before reading
+    query = (
         select(
             _NEWS.c.id,
             _NEWS.c.task_id,
@@ -549,7 +553,11 @@ async def pending_news(db: AsyncConnection) -> list[PendingNews]:
         .join(_TASK, _TASK.c.id == _NEWS.c.task_id)
         .where(_NEWS.c.sent_at.is_(None))
         .order_by(_NEWS.c.created_at, _NEWS.c.id)
+        .limit(limit)
     )
+    if claim:
+        query = query.with_for_update(skip_locked=True, of=_NEWS)
+    rows = await db.execute(query)
     return [
         PendingNews(r.id, r.task_id, r.title, r.kind, r.deadline, r.old_deadline, r.created_at) for r in rows
     ]

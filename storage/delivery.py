@@ -1,9 +1,11 @@
-"""The durable delivery queue for incident notices (table notice_delivery).
+"""The durable delivery queue for proactive messages (table notice_delivery).
 
 Every (notice version, conversation, kind) is one row, sent once:
-- `post` (version 1): the notice card, posted as a new message;
+- `post` (version 1): the incident notice card, posted as a new message;
 - `update` (each later version): the card edited in place, after its post was sent;
-- `reply` (the resolution): a short reply in the card's thread, since edits notify no one.
+- `reply` (the resolution): a short reply in the card's thread, since edits notify no one;
+- `message`: an outbox message (task news, a reminder), posted once: its rendered body is in
+  table outbox_message, shared by every conversation of the same audience.
 
 Workers claim due rows of one lane (tenant) in batches: an UPDATE of the rows picked with
 `FOR UPDATE SKIP LOCKED` (PostgreSQL; SQLite serializes writers, one process) that sets the
@@ -22,7 +24,7 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, bindparam, case, exists, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from storage.models import ConversationRef, NoticeDelivery
+from storage.models import ConversationRef, NoticeDelivery, OutboxMessage
 
 _ND = cast(Table, NoticeDelivery.__table__)
 _REF = cast(Table, ConversationRef.__table__)
@@ -30,13 +32,14 @@ _POST = _ND.alias("post")
 _OTHER = _ND.alias("other")
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
-POST, UPDATE, REPLY = "post", "update", "reply"
+POST, UPDATE, REPLY, MESSAGE = "post", "update", "reply", "message"
+_OUTBOX = cast(Table, OutboxMessage.__table__)
 
 
 @dataclass(frozen=True, slots=True)
 class Claimed:
     id: int
-    incident_id: int
+    incident_id: int | None  # an incident notice's rows
     version: int
     kind: str
     conversation_ref_id: int
@@ -49,6 +52,7 @@ class Claimed:
     post_activity_id: str | None = None
     post_rendered_version: int | None = None
     post_failed: bool = False
+    message_id: int | None = None  # a message row's outbox message
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +88,7 @@ def _due(now: datetime) -> Any:
     """Rows a worker may claim now: pending, due, not leased; an update or reply only once the
     post it depends on has been sent (or has failed, so it fails too)."""
     depends_ok = or_(
-        _ND.c.kind == POST,
+        _ND.c.kind.in_((POST, MESSAGE)),
         exists().where(
             _POST.c.incident_id == _ND.c.incident_id,
             _POST.c.conversation_ref_id == _ND.c.conversation_ref_id,
@@ -162,6 +166,7 @@ class DeliveryQueue:
                 _ND.c.lane,
                 _ND.c.lang,
                 _ND.c.attempts,
+                _ND.c.message_id,
             )
         )
         async with self._engine.begin() as db:
@@ -170,7 +175,7 @@ class DeliveryQueue:
                 # claims another worker has just made. SQLite has a single writer anyway.
                 await db.execute(select(func.pg_advisory_xact_lock(func.hashtext("klikbot-lane:" + lane))))
             rows = (await db.execute(statement)).all()
-            dependent = [r for r in rows if r.kind != POST]
+            dependent = [r for r in rows if r.kind in (UPDATE, REPLY)]
             posts: dict[tuple[int, int], Any] = {}
             if dependent:
                 found = await db.execute(
@@ -205,6 +210,7 @@ class DeliveryQueue:
                     post_activity_id=post.activity_id if post is not None else None,
                     post_rendered_version=post.rendered_version if post is not None else None,
                     post_failed=post is not None and post.state == FAILED,
+                    message_id=r.message_id,
                 )
             )
         return claimed
@@ -382,6 +388,46 @@ async def enqueue_followups(
         result = await db.execute(_ND.insert().from_select(_QUEUED_COLUMNS, chosen))
         total += int(result.rowcount or 0)
     return total
+
+
+async def add_message(db: AsyncConnection, subject: str, body: str, now: datetime) -> int:
+    """Store a rendered outbox message; queue it with enqueue_message."""
+    result = await db.execute(
+        _OUTBOX.insert().values(subject=subject[:200], body=body, created_at=now).returning(_OUTBOX.c.id)
+    )
+    return int(result.scalar_one())
+
+
+async def enqueue_message(db: AsyncConnection, message_id: int, recipients: Any, now: datetime) -> int:
+    """Queue an outbox message for every active conversation matching `recipients` (a condition
+    on conversation_ref), in one INSERT ... SELECT."""
+    chosen = select(
+        literal(message_id).label("message_id"),
+        literal(1).label("version"),
+        literal(MESSAGE).label("kind"),
+        _REF.c.id,
+        _REF.c.conversation_id,
+        _REF.c.service_url,
+        func.coalesce(_REF.c.tenant_id, ""),
+        _REF.c.lang,
+        literal(PENDING).label("state"),
+        literal(now, _ND.c.available_at.type).label("available_at"),
+        literal(0).label("attempts"),
+        literal("").label("last_error"),
+    ).where(_REF.c.active.is_(True), recipients)
+    columns = ["message_id", *_QUEUED_COLUMNS[1:]]
+    result = await db.execute(_ND.insert().from_select(columns, chosen))
+    return int(result.rowcount or 0)
+
+
+async def message_bodies(db: AsyncConnection, ids: Sequence[int]) -> dict[int, str]:
+    rows = await db.execute(select(_OUTBOX.c.id, _OUTBOX.c.body).where(_OUTBOX.c.id.in_(list(ids))))
+    return {int(r.id): str(r.body) for r in rows}
+
+
+async def queue_depth(db: AsyncConnection) -> int:
+    """Rows waiting to be sent (for /metrics)."""
+    return int((await db.execute(select(func.count()).where(_ND.c.state == PENDING))).scalar_one())
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -261,6 +262,8 @@ class ConversationRef(Base):
     subscribed: Mapped[bool] = mapped_column(Boolean, default=True)
     # Only notices about these systems, upper-cased between bars ("|SAPA|BBR|"); empty: every notice.
     systems: Mapped[str] = mapped_column(String(500), default="")
+    # Gets "Ny KLIK-opgave" cards (task news) when its tenant speaks for a municipality.
+    news: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_conversation_ref_subscribed", "active", "subscribed"),)
@@ -282,18 +285,36 @@ class IncidentUpdate(Base):
     __table_args__ = (Index("ix_incident_update_version", "incident_id", "version", unique=True),)
 
 
+class OutboxMessage(Base):
+    """A proactive message other than an incident notice (task news, reminders), rendered once
+    per audience (municipality and language) and delivered through notice_delivery."""
+
+    __tablename__ = "outbox_message"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subject: Mapped[str] = mapped_column(String(200))  # what it is about: "news:12:630:da"
+    body: Mapped[str] = mapped_column(Text)  # the reply as JSON (dialogs.model.Reply)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class NoticeDelivery(Base):
     """The durable delivery queue: one row per (notice version, conversation, kind), sent once.
 
     kind: post (the card, version 1), update (edit the card in place), reply (the resolution's
-    short reply in the card's thread). A worker claims a row by setting claimed_by/lease_until;
-    a claim whose lease ran out (the worker died) is claimed again by another worker.
+    short reply in the card's thread) for incident notices; message (an outbox message: task
+    news, a reminder). A worker claims a row by setting claimed_by/lease_until; a claim whose
+    lease ran out (the worker died) is claimed again by another worker.
     """
 
     __tablename__ = "notice_delivery"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"))
+    incident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incident.id", ondelete="CASCADE"), nullable=True
+    )
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox_message.id", ondelete="CASCADE"), nullable=True
+    )
     version: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(8))
     conversation_ref_id: Mapped[int] = mapped_column(
@@ -319,6 +340,7 @@ class NoticeDelivery(Base):
             "ix_notice_delivery_unique", "incident_id", "conversation_ref_id", "kind", "version", unique=True
         ),
         Index("ix_notice_delivery_due", "state", "lane", "available_at"),
+        Index("ix_notice_delivery_message", "message_id", "conversation_ref_id", unique=True),
     )
 
 
@@ -341,3 +363,41 @@ class TaskNews(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     __table_args__ = (Index("ix_task_news_pending", "sent_at", "task_id", "kind"),)
+
+
+class ReminderSetting(Base):
+    """A conversation's reminders: which are on, when, in which time zone; and when the planner
+    looks next (next_run_at, claimed with FOR UPDATE SKIP LOCKED) and last looked (last_run_at:
+    occasions after it and up to now are due)."""
+
+    __tablename__ = "reminder_setting"
+
+    conversation_ref_id: Mapped[int] = mapped_column(
+        ForeignKey("conversation_ref.id", ondelete="CASCADE"), primary_key=True
+    )
+    deadlines: Mapped[bool] = mapped_column(Boolean, default=False)
+    deadline_days: Mapped[str] = mapped_column(String(40), default="7,1")
+    events: Mapped[bool] = mapped_column(Boolean, default=False)
+    digest: Mapped[bool] = mapped_column(Boolean, default=False)
+    digest_weekday: Mapped[int] = mapped_column(Integer, default=0)
+    digest_minute: Mapped[int] = mapped_column(Integer, default=480)
+    send_minute: Mapped[int] = mapped_column(Integer, default=480)
+    time_zone: Mapped[str] = mapped_column(String(64), default="Europe/Copenhagen")
+    last_run_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_reminder_setting_next_run", "next_run_at"),)
+
+
+class ReminderSent(Base):
+    """What a conversation has been reminded of (an occasion key), so nothing is sent twice.
+    Written in the transaction that queues the message."""
+
+    __tablename__ = "reminder_sent"
+
+    conversation_ref_id: Mapped[int] = mapped_column(
+        ForeignKey("conversation_ref.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)

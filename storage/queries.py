@@ -39,14 +39,19 @@ async def municipality_for_tenant(db: AsyncConnection, tenant_id: str) -> Munici
     return MunicipalityRef(row.code, row.name) if row is not None else None
 
 
+async def municipalities(db: AsyncConnection) -> list[MunicipalityRef]:
+    rows = await db.execute(select(Municipality.code, Municipality.name).order_by(Municipality.code))
+    return [MunicipalityRef(r.code, r.name) for r in rows]
+
+
 async def find_municipality(db: AsyncConnection, name_or_code: str) -> MunicipalityRef | None:
     """By official code ("630") or name, case-insensitively ("vejle", "Vejle Kommune")."""
     wanted = name_or_code.strip()
-    rows = (await db.execute(select(Municipality.code, Municipality.name))).all()
+    rows = await municipalities(db)
     if wanted.isdigit():
-        return next((MunicipalityRef(r.code, r.name) for r in rows if r.code == int(wanted)), None)
+        return next((r for r in rows if r.code == int(wanted)), None)
     lowered = wanted.lower().removesuffix(" kommune").removesuffix("s regionskommune").strip()
-    return next((MunicipalityRef(r.code, r.name) for r in rows if r.name.lower() == lowered), None)
+    return next((r for r in rows if r.name.lower() == lowered), None)
 
 
 _TASK_COLUMNS = (

@@ -13,14 +13,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.models import ConversationRef
+from storage.models import ConversationRef, Tenant
 
 _REF = cast(Table, ConversationRef.__table__)
+_TENANT = cast(Table, Tenant.__table__)
 # System names: letters (Danish too), digits, space, dot, dash, slash; no LIKE wildcards or bars.
 _SYSTEM = re.compile(r"^[0-9A-ZÆØÅÉÜÖÄ][0-9A-ZÆØÅÉÜÖÄ .\-/]{0,39}$")
 MAX_SYSTEMS = 10
@@ -90,7 +91,12 @@ async def remember(db: AsyncConnection, info: ConversationInfo, now: datetime) -
         subscribed = other is None
     await db.execute(
         _REF.insert().values(
-            conversation_id=conversation_id, lang=info.lang, subscribed=subscribed, systems="", **values
+            conversation_id=conversation_id,
+            lang=info.lang,
+            subscribed=subscribed,
+            news=subscribed,
+            systems="",
+            **values,
         )
     )
 
@@ -173,3 +179,58 @@ async def subscription(db: AsyncConnection, info: ConversationInfo) -> Subscript
     if not subscribed and info.conversation_type == "channel" and info.team_id:
         team_channel = await _team_subscribed_channel(db, info.team_id, conversation_id)
     return Subscription(conversation_id, subscribed, systems if subscribed else (), team_channel)
+
+
+# --- task news ("Ny KLIK-opgave") ----------------------------------------------------------------
+
+
+async def set_news(db: AsyncConnection, info: ConversationInfo, on: bool, now: datetime) -> None:
+    """Turn task news on or off here. In a channel, the team's other channels stop getting them:
+    like incident notices, one channel per team."""
+    await remember(db, info, now)
+    conversation_id = base_conversation_id(info.conversation_id)
+    if on and info.conversation_type == "channel" and info.team_id:
+        await db.execute(
+            update(_REF)
+            .where(and_(_REF.c.team_id == info.team_id, _REF.c.conversation_id != conversation_id))
+            .values(news=False, updated_at=now)
+        )
+    await db.execute(
+        update(_REF)
+        .where(_REF.c.conversation_id == conversation_id)
+        .values(news=on, lang=info.lang, updated_at=now)
+    )
+
+
+async def news_setting(db: AsyncConnection, conversation_id: str) -> bool:
+    row = (
+        await db.execute(
+            select(_REF.c.news, _REF.c.active).where(
+                _REF.c.conversation_id == base_conversation_id(conversation_id)
+            )
+        )
+    ).first()
+    return bool(row is not None and row.active and row.news)
+
+
+def news_recipients(municipality_code: int, lang: str) -> Any:
+    """The conversations (a condition on conversation_ref) that get a municipality's task news in
+    one language: active, subscribed to news, in a tenant that speaks for the municipality."""
+    return and_(
+        _REF.c.active.is_(True),
+        _REF.c.news.is_(True),
+        _REF.c.lang == lang,
+        _REF.c.tenant_id.in_(select(_TENANT.c.tenant_id).where(_TENANT.c.municipality_code == municipality_code)),
+    )
+
+
+async def news_audiences(db: AsyncConnection) -> list[tuple[int, str]]:
+    """(municipality code, language) of every conversation that gets task news."""
+    rows = await db.execute(
+        select(_TENANT.c.municipality_code, _REF.c.lang)
+        .join(_TENANT, _TENANT.c.tenant_id == _REF.c.tenant_id)
+        .where(_REF.c.active.is_(True), _REF.c.news.is_(True))
+        .distinct()
+        .order_by(_TENANT.c.municipality_code, _REF.c.lang)
+    )
+    return [(int(code), str(lang)) for code, lang in rows]
