@@ -12,17 +12,21 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes
 
 from bot.activities import to_activity
-from bot.bot_connector import activity_json
+from bot.bot_connector import activity_json, connector_fault
 from bot.broadcast import DeliveryWorker, WorkerConfig, utcnow
+from bot.calendar_api import add_calendar_routes
 from bot.catalogue_api import add_catalogue_routes
 from bot.notice_transport import BotConnectorTransport
+from bot.observability import OBSERVABILITY, add_observability
 from bot.operator_api import OPERATOR, OperatorContext, add_operator_routes
 from bot.runtime import Runtime, open_runtime
+from bot.scheduler import SCHEDULER, Scheduler, standard_jobs
 from bot.settings import Settings
+from bot.teams_bot import database_unavailable_text
 from dialogs.answers import say
 from dialogs.model import Reply
 from dialogs.understanding import detect_language
-from storage.db import ping
+from storage.db import database_unavailable, ping
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +87,10 @@ def _activity_problem(body: object) -> str | None:
     service_url = body.get("serviceUrl")
     if not isinstance(service_url, str) or not service_url.startswith(("http://", "https://")):
         return "the activity has no serviceUrl"
-    for key in ("from", "recipient"):
+    channel_id = body.get("channelId")
+    if not isinstance(channel_id, str) or not channel_id:
+        return "the activity has no channelId"  # the conversation's state is kept under it
+    for key in ("from", "recipient", "channelData"):
         if key in body and not isinstance(body[key], dict):
             return f"the activity's {key} must be an object"
     text = body.get("text")
@@ -99,17 +106,33 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def on_turn_error(context: TurnContext, error: Exception) -> None:
-    """Log the fault with its traceback for the operator; tell the user briefly, no details."""
-    log.exception("turn failed", exc_info=error)
+    """Log the fault for the operator; tell the user briefly, no details.
+
+    The Bot Connector failing (an error status, no answer in time) is logged and nothing more
+    is sent: the apology would go the same way, and the turn must end within the request
+    timeout. The database being unreachable is a known outage, logged without a traceback, and
+    the user is told to try again (it resumes by itself). Anything else is a bug: traceback."""
+    cause = error.__cause__ or error.__context__
+    if connector_fault(error):
+        log.error("turn failed: the Bot Connector did not take the reply: %r (from %r)", error, cause)
+        return
+    unavailable = database_unavailable(error)
+    if unavailable:
+        log.error("turn failed: the database is unavailable: %r (from %r)", error, cause)
+    else:
+        log.exception("turn failed", exc_info=error)
     activity = context.activity
     if activity is None or activity.type != ActivityTypes.message:
         return
     lang = detect_language(activity.text or "", activity.locale)
-    text = say(
-        lang,
-        "Beklager, noget gik galt hos mig. Prøv igen om lidt.",
-        "Sorry, something went wrong on my side. Please try again in a moment.",
-    )
+    if unavailable:
+        text = database_unavailable_text(lang)
+    else:
+        text = say(
+            lang,
+            "Beklager, noget gik galt hos mig. Prøv igen om lidt.",
+            "Sorry, something went wrong on my side. Please try again in a moment.",
+        )
     try:
         await context.send_activity(to_activity(Reply(text=text)))
     except Exception:
@@ -123,8 +146,13 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_delivery_ctx)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
+    # /metrics: open only in no-auth mode (loopback) while no operator token is set.
+    add_observability(
+        app, token=settings.admin_token, open_without_token=not settings.has_credentials, max_body=MAX_BODY
+    )
     add_operator_routes(app)
     add_catalogue_routes(app)
+    add_calendar_routes(app)
     return app
 
 
@@ -133,16 +161,25 @@ async def _delivery_ctx(app: web.Application) -> AsyncIterator[None]:
     it has not sent."""
     runtime, settings = app[RUNTIME], app[SETTINGS]
     config = settings.delivery or WorkerConfig(tenant_rate=settings.tenant_rate)
-    transport = BotConnectorTransport(runtime.authentication, settings.app_id)
+    observability = app[OBSERVABILITY]
+    transport = observability.observed(BotConnectorTransport(runtime.authentication, settings.app_id))
     worker = DeliveryWorker(runtime.engine, transport, config)
+    observability.watch(runtime.engine, worker)
     app[DELIVERY] = worker
-    app[OPERATOR] = OperatorContext(
-        runtime.engine, settings.admin_token, settings.clock(), utcnow, worker.wake
-    )
+    scheduler = Scheduler(standard_jobs(runtime.engine, runtime.conversation, settings.clock()), worker.wake)
+    app[SCHEDULER] = scheduler
+
+    def wake() -> None:
+        worker.wake()
+        scheduler.wake()
+
+    app[OPERATOR] = OperatorContext(runtime.engine, settings.admin_token, settings.clock(), utcnow, wake)
     worker.start()
+    scheduler.start()
     try:
         yield
     finally:
+        await scheduler.stop()
         await worker.stop()
 
 

@@ -22,7 +22,12 @@ import aiohttp
 from botbuilder.schema import Activity, ResourceResponse
 from msrest.serialization import Model
 
-TIMEOUT = aiohttp.ClientTimeout(total=10, connect=3)
+# Every call to the Bot Connector ends within REQUEST_TIMEOUT seconds (connecting included), so
+# a connector that hangs fails the turn instead of holding it; nothing here retries (the
+# incident worker retries with backoff, up to a limit). Read at each call: tests shorten it.
+REQUEST_TIMEOUT = 12.0
+CONNECT_TIMEOUT = 3.0
+TIMEOUT = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT, connect=CONNECT_TIMEOUT)
 # Bot Framework tokens live an hour or more; fetch a fresh one well before that.
 TOKEN_REFRESH_SECONDS = 20 * 60
 
@@ -35,6 +40,23 @@ class ConnectorError(Exception):
         self.status = status
         self.body = body
         self.retry_after = retry_after
+
+
+class ConnectorTimeoutError(TimeoutError):
+    """The Bot Connector did not answer within the request timeout (still a TimeoutError)."""
+
+
+def connector_fault(error: BaseException) -> bool:
+    """Whether `error` (or an error it was raised from) is the Bot Connector failing: an error
+    status, no answer in time, or no connection. Telling the user through it would fail too."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ConnectorError | ConnectorTimeoutError | aiohttp.ClientError):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 class _Config:
@@ -78,18 +100,27 @@ class BotConnectorClient:
             data = json.dumps(body, ensure_ascii=False).encode()
         if data is not None:
             headers["Content-Type"] = "application/json; charset=utf-8"
-        async with self._http.request(
-            method, f"{self._base}{path}", data=data, headers=headers, timeout=TIMEOUT
-        ) as response:
-            text = await response.text()
-            if response.status >= 400:
-                raise ConnectorError(response.status, text, _retry_after(response.headers.get("Retry-After")))
-            if not text:
-                return None
-            try:
-                return await response.json(content_type=None)
-            except ValueError:
-                return None
+        try:
+            async with self._http.request(
+                method, f"{self._base}{path}", data=data, headers=headers, timeout=TIMEOUT
+            ) as response:
+                text = await response.text()
+                if response.status >= 400:
+                    raise ConnectorError(
+                        response.status, text, _retry_after(response.headers.get("Retry-After"))
+                    )
+                if not text:
+                    return None
+                try:
+                    return await response.json(content_type=None)
+                except ValueError:
+                    return None
+        except TimeoutError as error:
+            if isinstance(error, ConnectorTimeoutError | aiohttp.ClientError):
+                raise
+            raise ConnectorTimeoutError(
+                f"the Bot Connector did not answer {method} {path} within {TIMEOUT.total} s"
+            ) from error
 
     async def close(self) -> None:
         """The session is shared and closed by its owner."""
@@ -125,6 +156,11 @@ def activity_json(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, enum.Enum):
         return value.value
+    if isinstance(value, Exception):
+        # botbuilder answers a malformed Action.Execute with `value=Exception(code, message)`,
+        # meant as the error object {"code", "message"} of an application/vnd.microsoft.error.
+        args = [str(arg) for arg in value.args]
+        return {"code": args[0], "message": args[1]} if len(args) == 2 else {"message": str(value)}
     return value
 
 

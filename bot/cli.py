@@ -6,8 +6,10 @@ import argparse
 import asyncio
 import ipaddress
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 
 from dotenv import load_dotenv
 
@@ -18,16 +20,25 @@ from bot.settings import Settings, SettingsError
 
 log = logging.getLogger("klikbot")
 
+# Where `klikbot serve` listens by default (the Bot Framework convention; CONTRACT.md).
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 3978
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="klikbot", description="KOMBIT's KLIK bot for Microsoft Teams")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the bot's web server")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=3978)
+    serve.add_argument("--host", default=DEFAULT_HOST)
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
     serve.add_argument(
         "--demo", action="store_true", help="load the demo dataset and fix the clock at 23/1-2019 10:00"
+    )
+    serve.add_argument(
+        "--log-format",
+        choices=("json", "text"),
+        help="log lines as JSON (the default, for log collectors) or text; default: KLIKBOT_LOG_FORMAT",
     )
 
     chat = commands.add_parser("chat", help="talk to the bot in a terminal (reads a pipe too)")
@@ -53,14 +64,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     load_dotenv(".env", override=False)
     args = _parser().parse_args(argv)
-    # The server and migrations report what they do; the other commands print only their result.
-    verbose = args.command in ("serve", "db")
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     try:
+        _configure_logging(args)
         settings = Settings.from_env(demo=bool(getattr(args, "demo", False)))
         if args.command == "serve":
             return _serve(settings, args.host, args.port)
@@ -85,6 +90,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2
 
 
+def _log_format(args: argparse.Namespace) -> str:
+    """`--log-format`, else KLIKBOT_LOG_FORMAT, else JSON for the server and text for the rest."""
+    chosen = getattr(args, "log_format", None) or os.environ.get("KLIKBOT_LOG_FORMAT", "").strip().lower()
+    if not chosen:
+        return "json" if args.command == "serve" else "text"
+    if chosen not in ("json", "text"):
+        raise SettingsError(f"KLIKBOT_LOG_FORMAT must be json or text: {chosen!r}")
+    return chosen
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    # The server and migrations report what they do; the other commands print only their result.
+    level = logging.INFO if args.command in ("serve", "db") else logging.WARNING
+    log_format = _log_format(args)
+    if args.command == "serve" or log_format == "json":
+        from bot.observability import configure_logging  # the server's imports: not for every command
+
+        configure_logging(json=log_format == "json", level=level)
+    else:
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -100,11 +128,24 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _with_public_url(settings: Settings, host: str, port: int) -> Settings:
+    """KLIKBOT_PUBLIC_URL, or else the address `serve` listens on: the base of the links the bot
+    sends to itself (events' calendar files)."""
+    if settings.public_url:
+        return settings
+    if host in ("0.0.0.0", "::", ""):
+        log.warning("KLIKBOT_PUBLIC_URL is not set: links in answers will point at %s, unreachable", host)
+    shown = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL
+    return replace(settings, public_url=f"http://{shown}:{port}")
+
+
 def _serve(settings: Settings, host: str, port: int) -> int:
     from aiohttp import web
 
     from bot.app import create_app
+    from bot.runtime import check_credentials
 
+    check_credentials(settings)  # before anything is logged or bound
     if not settings.has_credentials and not _is_loopback(host):
         raise SettingsError(
             f"refusing to listen on {host}: without MicrosoftAppId the bot runs in the Bot Framework's "
@@ -112,7 +153,19 @@ def _serve(settings: Settings, host: str, port: int) -> int:
         )
     if not settings.has_credentials:
         log.warning("no MicrosoftAppId: no-auth mode, listening on loopback only (%s:%d)", host, port)
-    web.run_app(create_app(settings), host=host, port=port, print=None)
+    else:
+        log.info(
+            "Bot Framework authentication for app %s (%s); token signing keys from %s",
+            settings.app_id,
+            settings.app_type,
+            settings.openid_metadata_url or "the public Azure cloud",
+        )
+    settings = _with_public_url(settings, host, port)
+
+    def listening(*_: object) -> None:  # aiohttp calls it once every socket is bound
+        log.info("listening on %s:%d: POST /api/messages", host, port)
+
+    web.run_app(create_app(settings), host=host, port=port, print=listening)
     return 0
 
 
@@ -125,6 +178,8 @@ async def _chat(settings: Settings, municipality: str | None, admin: bool, name:
     from storage.models import Tenant
     from storage.queries import find_municipality
 
+    # The chat's links (calendar files) point at a `klikbot serve` with the default address.
+    settings = _with_public_url(settings, DEFAULT_HOST, DEFAULT_PORT)
     async with open_runtime(settings) as runtime:
         tenant_id: str | None = None
         if admin:

@@ -1,4 +1,5 @@
-"""Bot Framework authentication that reuses one connector client per service URL.
+"""Bot Framework authentication that reuses one connector client per service URL, and sends
+only to service URLs that authenticated activities came from.
 
 Stock botbuilder 4.17 builds a fresh msrest ConnectorClient (and a TokenApiClient) on every
 turn, and building their retry policies dominates the cost of a turn; its replies then go
@@ -6,26 +7,80 @@ through `requests` in a thread pool. Here authentication is botbuilder's own
 (ConfigurationBotFrameworkAuthentication), but each (service URL, audience) gets one
 BotConnectorClient on the process's shared aiohttp session, with the credentials botbuilder
 created for it.
+
+With credentials, the bot sends its token only where Teams told it to: to a service URL that
+came in on an activity whose token was valid (its `serviceurl` claim matches, which botbuilder
+checks), in this process or in another (table conversation_ref, written only from
+authenticated turns). Any other URL is refused before a client exists, so a crafted
+`serviceUrl` cannot make the bot send its token or messages elsewhere.
 """
 
 from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import CallerIdConstants
 from botframework.connector.auth import (
     AuthenticateRequestResult,
+    AuthenticationConstants,
     BotFrameworkAuthentication,
     ClaimsIdentity,
     ConnectorFactory,
+    ServiceClientCredentialsFactory,
     UserTokenClient,
 )
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.bot_connector import BotConnectorClient
+from storage.models import ConversationRef
 
 log = logging.getLogger(__name__)
+
+
+class UntrustedServiceUrl(PermissionError):
+    """The bot was asked to send to a service URL that no authenticated activity came from."""
+
+    def __init__(self, service_url: str) -> None:
+        super().__init__(
+            f"refusing to send to {service_url!r}: no authenticated activity came from that service URL"
+        )
+        self.service_url = service_url
+
+
+def normalized_service_url(url: str) -> str:
+    """A service URL as compared for trust: scheme and host lower-cased, no trailing slash."""
+    parts = urlsplit(url.strip())
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), parts.query, ""))
+
+
+class TrustedServiceUrls:
+    """The service URLs the bot may send to with credentials: those of activities authenticated
+    in this process, and those stored in conversation_ref (by any process, from authenticated
+    turns), looked up again when a URL is not known here."""
+
+    def __init__(self, engine: AsyncEngine | None = None) -> None:
+        self._engine = engine
+        self._urls: set[str] = set()
+
+    def add(self, service_url: str) -> None:
+        self._urls.add(normalized_service_url(service_url))
+
+    async def contains(self, service_url: str) -> bool:
+        wanted = normalized_service_url(service_url)
+        if wanted in self._urls:
+            return True
+        if self._engine is None:
+            return False
+        # Teams uses a handful of service URLs, so the distinct ones are few.
+        async with self._engine.connect() as db:
+            stored = (await db.execute(select(ConversationRef.service_url).distinct())).scalars().all()
+        self._urls.update(normalized_service_url(url) for url in stored)
+        return wanted in self._urls
 
 
 class SharedConnectorFactory(ConnectorFactory):  # type: ignore[misc]
@@ -34,15 +89,20 @@ class SharedConnectorFactory(ConnectorFactory):  # type: ignore[misc]
         inner: ConnectorFactory,
         cache: dict[tuple[str, str | None], BotConnectorClient],
         http: aiohttp.ClientSession,
+        trusted: TrustedServiceUrls | None = None,
     ) -> None:
         self._inner = inner
         self._cache = cache
         self._http = http
+        self._trusted = trusted
 
     async def create(self, service_url: str, audience: str | None = None) -> BotConnectorClient:
         key = (service_url, audience)
         client = self._cache.get(key)
         if client is None:
+            # A cached client's URL was trusted when it was made; trust is never withdrawn.
+            if self._trusted is not None and not await self._trusted.contains(service_url):
+                raise UntrustedServiceUrl(service_url)
             # botbuilder's factory picks the credentials for this cloud and audience; its msrest
             # client is built once here only to carry them.
             template = await self._inner.create(service_url, audience)
@@ -52,21 +112,47 @@ class SharedConnectorFactory(ConnectorFactory):  # type: ignore[misc]
 
 
 class SharedClientsAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]
-    """Wraps botbuilder's ConfigurationBotFrameworkAuthentication; only client creation changes."""
+    """Wraps botbuilder's ConfigurationBotFrameworkAuthentication; client creation changes, and
+    every way a request fails authentication becomes a PermissionError (HTTP 401)."""
 
-    def __init__(self, inner: BotFrameworkAuthentication, http: aiohttp.ClientSession) -> None:
+    def __init__(
+        self,
+        inner: BotFrameworkAuthentication,
+        http: aiohttp.ClientSession,
+        trusted: TrustedServiceUrls | None = None,
+    ) -> None:
         self._inner = inner
         self._http = http
+        # None: no-auth mode (loopback only), where the bot sends wherever an activity says.
+        self.trusted = trusted
         # Keyed by (service URL, audience): one app's clients per Bot Connector endpoint.
         self._connectors: dict[tuple[str, str | None], BotConnectorClient] = {}
         self._user_token_clients: dict[str, UserTokenClient] = {}
 
+    def _factory(self, inner: ConnectorFactory) -> SharedConnectorFactory:
+        return SharedConnectorFactory(inner, self._connectors, self._http, self.trusted)
+
     async def authenticate_request(self, activity: Any, auth_header: str) -> AuthenticateRequestResult:
-        result = await self._inner.authenticate_request(activity, auth_header)
+        try:
+            result = await self._inner.authenticate_request(activity, auth_header)
+        except PermissionError as error:
+            log.info("refused an activity: %s", error)
+            raise
+        except OSError:
+            # The OpenID metadata could not be fetched (requests' errors are OSErrors): the
+            # fault is on this side, not the caller's.
+            raise
+        except Exception as error:
+            # botbuilder lets some bad tokens through as PyJWT's errors (a bad signature, an
+            # expired token), IndexError (an unknown key id), KeyError (no issuer) or a bare
+            # Exception (a key not endorsed for the channel): each is a refusal.
+            log.info("refused an activity: %s: %s", type(error).__name__, error)
+            raise PermissionError(f"the request's token is not valid: {type(error).__name__}") from error
+        if self.trusted is not None and activity.service_url:
+            # The token was valid for this service URL (its `serviceurl` claim matched).
+            self.trusted.add(activity.service_url)
         if result.connector_factory is not None:
-            result.connector_factory = SharedConnectorFactory(
-                result.connector_factory, self._connectors, self._http
-            )
+            result.connector_factory = self._factory(result.connector_factory)
         return result
 
     async def authenticate_streaming_request(
@@ -75,9 +161,7 @@ class SharedClientsAuthentication(BotFrameworkAuthentication):  # type: ignore[m
         return await self._inner.authenticate_streaming_request(auth_header, channel_id_header)
 
     def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
-        return SharedConnectorFactory(
-            self._inner.create_connector_factory(claims_identity), self._connectors, self._http
-        )
+        return self._factory(self._inner.create_connector_factory(claims_identity))
 
     async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
         app_id = ""
@@ -110,15 +194,65 @@ class SharedClientsAuthentication(BotFrameworkAuthentication):  # type: ignore[m
 class _Config:
     """The attribute bag ConfigurationBotFrameworkAuthentication reads its settings from."""
 
-    def __init__(self, app_id: str, password: str, app_type: str, tenant_id: str) -> None:
+    def __init__(
+        self,
+        app_id: str,
+        password: str,
+        app_type: str,
+        tenant_id: str,
+        openid_metadata_url: str | None = None,
+        token_issuer: str | None = None,
+    ) -> None:
         self.APP_ID = app_id
         self.APP_PASSWORD = password
         self.APP_TYPE = app_type
         self.APP_TENANTID = tenant_id
+        if openid_metadata_url or token_issuer:
+            # Any TO_BOT_FROM_CHANNEL_* attribute makes botbuilder's BotFrameworkAuthenticationFactory
+            # build a _ParameterizedBotFrameworkAuthentication, which takes every endpoint from this
+            # bag: the public Azure cloud's, as _PublicCloudBotFrameworkAuthentication has them,
+            # except where the channel's signing keys are published and who issues its tokens.
+            self.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = (
+                openid_metadata_url or AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL
+            )
+            self.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = (
+                token_issuer or AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER
+            )
+            self.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL = (
+                AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL
+            )
+            self.TO_CHANNEL_FROM_BOT_LOGIN_URL = AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX
+            self.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE = AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
+            self.OAUTH_URL = AuthenticationConstants.OAUTH_URL
+            self.CALLER_ID = CallerIdConstants.public_azure_channel
+            self.VALIDATE_AUTHORITY = True
 
 
 def create_authentication(
-    app_id: str, password: str, app_type: str, tenant_id: str, http: aiohttp.ClientSession
+    app_id: str,
+    password: str,
+    app_type: str,
+    tenant_id: str,
+    http: aiohttp.ClientSession,
+    *,
+    openid_metadata_url: str | None = None,
+    token_issuer: str | None = None,
+    credentials_factory: ServiceClientCredentialsFactory | None = None,
+    engine: AsyncEngine | None = None,
 ) -> SharedClientsAuthentication:
-    inner = ConfigurationBotFrameworkAuthentication(_Config(app_id, password, app_type, tenant_id))
-    return SharedClientsAuthentication(inner, http)
+    """botbuilder's authentication for these credentials (none: no-auth mode). The channel's
+    OpenID metadata URL and token issuer may be overridden (tests, a private Bot Framework
+    deployment); `credentials_factory` replaces the one made from the app id and password (tests:
+    tokens without Microsoft Entra ID); `engine` holds conversation_ref, whose service URLs are
+    trusted."""
+    configuration = _Config(
+        app_id,
+        password,
+        app_type,
+        tenant_id,
+        openid_metadata_url if app_id else None,
+        token_issuer if app_id else None,
+    )
+    inner = ConfigurationBotFrameworkAuthentication(configuration, credentials_factory=credentials_factory)
+    trusted = TrustedServiceUrls(engine) if app_id else None
+    return SharedClientsAuthentication(inner, http, trusted)

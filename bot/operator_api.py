@@ -183,7 +183,9 @@ def parse_new_incident(body: dict[str, Any]) -> NewIncident:
 
 def _incident_id(request: web.Request) -> int:
     raw = request.match_info.get("incident_id", "")
-    if not raw.isdigit() or len(raw) > 12:
+    # ASCII digits only ("²" is a digit to str.isdigit, not to int), within the id column's
+    # 32 bits (PostgreSQL refuses a larger number with an error, not an empty result).
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or int(raw) > 2**31 - 1:
         raise BadInput(404, "no such incident")
     return int(raw)
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from storage.db import DEFAULT_DATABASE_URL
 from storage.demo import KOMBIT_TENANT_ID, demo_clock
@@ -32,6 +33,15 @@ class Settings:
     # worker's tuning (tests shorten leases and backoff); None: bot.broadcast.WorkerConfig().
     tenant_rate: float = 30.0
     delivery: Any = None
+    # Bot Framework authentication with credentials: where the channel's token signing keys are
+    # published (KLIKBOT_OPENID_METADATA_URL) and who issues its tokens (KLIKBOT_TOKEN_ISSUER);
+    # None: the public Azure cloud's (login.botframework.com, https://api.botframework.com).
+    # For tests and private Bot Framework deployments.
+    openid_metadata_url: str | None = None
+    token_issuer: str | None = None
+    # Tests: a botbuilder ServiceClientCredentialsFactory for the bot's own tokens instead of
+    # MSAL with MicrosoftAppPassword; None: the one built from the MicrosoftApp* settings.
+    credentials_factory: Any = None
 
     @property
     def has_credentials(self) -> bool:
@@ -76,6 +86,8 @@ class Settings:
             app_tenant_id=env.get("MicrosoftAppTenantId", "").strip(),
             demo=demo,
             tenant_rate=_positive(env.get("KLIKBOT_TENANT_RATE", ""), "KLIKBOT_TENANT_RATE", 30.0),
+            openid_metadata_url=_metadata_url(env.get("KLIKBOT_OPENID_METADATA_URL", "")),
+            token_issuer=env.get("KLIKBOT_TOKEN_ISSUER", "").strip() or None,
         )
 
 
@@ -89,3 +101,19 @@ def _positive(text: str, name: str, default: float) -> float:
     if not 0 < value <= 10_000:
         raise SettingsError(f"{name} must be a positive number of requests per second: {text!r}")
     return value
+
+
+def _metadata_url(text: str) -> str | None:
+    """The OpenID metadata URL is the root of trust for incoming tokens: https, or http only on
+    loopback (a test's own key server)."""
+    url = text.strip()
+    if not url:
+        return None
+    parts = urlsplit(url)
+    loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
+    if not parts.hostname or not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
+        raise SettingsError(
+            "KLIKBOT_OPENID_METADATA_URL skal være en https-URL / must be an https URL "
+            f"(http only on loopback): {url!r}"
+        )
+    return url

@@ -7,6 +7,7 @@ from typing import Any
 
 from botbuilder.core import Storage, StoreItem
 
+from storage.db import DatabaseUnavailableError, database_unavailable
 from storage.state_store import Change, StaleETagError, StateStore
 
 ETAG = "e_tag"
@@ -24,7 +25,14 @@ class SqlStorage(Storage):  # type: ignore[misc]
     async def read(self, keys: list[str]) -> dict[str, Any]:
         if not keys:
             return {}
-        items = await self._store.read(keys)
+        try:
+            items = await self._store.read(keys)
+        except Exception as error:
+            # Every turn reads its conversation's state first: with the database down, this is
+            # where a turn fails, and the user gets "cannot reach the database" (bot/app.py).
+            if database_unavailable(error):
+                raise DatabaseUnavailableError("could not read the conversation state") from error
+            raise
         result: dict[str, Any] = {}
         for key, item in items.items():
             data = dict(item.data)  # freshly decoded from the database: the caller may keep it
@@ -47,6 +55,10 @@ class SqlStorage(Storage):  # type: ignore[misc]
             new_etags = await self._store.write(prepared)
         except StaleETagError as error:
             raise ETagConflictError(str(error)) from error
+        except Exception as error:
+            if database_unavailable(error):
+                raise DatabaseUnavailableError("could not save the conversation state") from error
+            raise
         # Hand the new eTag back to the caller's object, so its next write is not stale.
         for key, value in changes.items():
             if isinstance(value, dict):

@@ -15,16 +15,29 @@ from bot import registry
 from bot.activities import team_of, tenant_of, to_activity, to_incoming
 from bot.bot_connector import BotConnectorClient, ConnectorError, team_member_count
 from bot.state_storage import ETagConflictError
+from dialogs.answers import say
 from dialogs.cards import CARD_CONTENT_TYPE
 from dialogs.conversation import Conversation, to_reply
 from dialogs.model import Memory
-from dialogs.understanding import detect_language
+from dialogs.understanding import Language, detect_language
 from dialogs.welcome import welcome_answer
+from storage.db import database_unavailable
 
 log = logging.getLogger(__name__)
 
 # Microsoft's guidance: do not send a welcome message into teams with more than 100 members.
 MAX_TEAM_SIZE_FOR_WELCOME = 100
+# An Action.Execute answered with an error: Teams shows its message where the card was pressed.
+ERROR_CONTENT_TYPE = "application/vnd.microsoft.error"
+
+
+def database_unavailable_text(lang: Language) -> str:
+    """What the user is told while the database cannot be reached (it resumes by itself)."""
+    return say(
+        lang,
+        "Beklager, jeg kan ikke nå databasen lige nu. Prøv igen om lidt.",
+        "Sorry, I cannot reach the database right now. Please try again in a moment.",
+    )
 
 
 class KlikBot(TeamsActivityHandler):  # type: ignore[misc]
@@ -48,6 +61,12 @@ class KlikBot(TeamsActivityHandler):  # type: ignore[misc]
             if cached is not None:
                 cached.state["e_tag"] = "*"
                 await self._state.save_changes(turn_context, force=True)
+        except Exception as error:
+            if not (database_unavailable(error) and turn_context.responded):
+                raise
+            # The answers are sent and the turn's changes committed; only its dialog memory is
+            # lost. Telling the user to "try again" now would invite a repeat.
+            log.error("the database went away before the conversation state was saved: %r", error)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         incoming = to_incoming(turn_context.activity)
@@ -75,8 +94,22 @@ class KlikBot(TeamsActivityHandler):  # type: ignore[misc]
                 status_code=400, type="application/vnd.microsoft.error", value={"message": "no data"}
             )
         incoming = replace(to_incoming(turn_context.activity), text="", value=data)
-        memory = Memory.from_dict(await self._memory.get(turn_context, dict))
-        replies = await self._conversation.handle(incoming, memory)
+        try:
+            memory = Memory.from_dict(await self._memory.get(turn_context, dict))
+            replies = await self._conversation.handle(incoming, memory)
+        except Exception as error:
+            if not database_unavailable(error):
+                raise
+            # The card stays as it was, and the user sees why nothing happened.
+            log.error("card action failed: the database is unavailable: %r", error)
+            lang = data.get("lang")
+            if lang not in ("da", "en"):
+                lang = detect_language("", turn_context.activity.locale)
+            return AdaptiveCardInvokeResponse(
+                status_code=503,
+                type=ERROR_CONTENT_TYPE,
+                value={"code": "DatabaseUnavailable", "message": database_unavailable_text(lang)},
+            )
         await self._memory.set(turn_context, memory.to_dict())
         card = replies[0].card if replies else None
         for extra in replies[1:]:
@@ -106,6 +139,21 @@ class KlikBot(TeamsActivityHandler):  # type: ignore[misc]
         if any(member.id == bot_id for member in members_removed or []):
             async with self._conversation.reading() as db:
                 await registry.forget(db, turn_context.activity, "bot removed")
+
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        if activity.channel_id == "msteams" and activity.channel_data is None:
+            # botbuilder reads the team from Teams' channelData unguarded when members come or go.
+            activity.channel_data = {}
+        await super().on_conversation_update_activity(turn_context)
+
+    async def on_teams_members_added_dispatch(
+        self, members_added: list[ChannelAccount], team_info: TeamInfo, turn_context: TurnContext
+    ) -> None:
+        """botbuilder first looks every added person up in the roster (through a Bot Connector
+        call this client does not offer, and failing on an empty id); the bot only needs to
+        know whether it was added itself, so the members go straight on."""
+        await self.on_members_added_activity(members_added, turn_context)
 
     async def on_members_added_activity(
         self, members_added: list[ChannelAccount], turn_context: TurnContext

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
 from dialogs import formatting as fmt
 from dialogs.document import Action, Document, Section
@@ -26,6 +27,9 @@ from storage.views import EventView, IncidentView
 
 PROGRAMME_MAILBOX = "Mbprogrammet@kombit.dk"
 MAX_EVENTS = 6
+# Where links to the bot itself (calendar files) point when no KLIKBOT_PUBLIC_URL is given:
+# `klikbot serve`'s default address (CONTRACT.md).
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:3978"
 
 
 def say(lang: Language, da: str, en: str) -> str:
@@ -326,26 +330,17 @@ def no_task_answer(query: str, active: list[TaskView], lang: Language) -> Docume
     )
 
 
-def _event_place(event: EventView, slot_location: str, lang: Language) -> str:
+def event_place(event: EventView, slot_location: str, lang: Language) -> str:
     if event.online:
         return say(lang, "Via Skype", "On Skype")
     return slot_location or event.location
 
 
-def event_section(event: EventView, now: datetime, lang: Language) -> Section:
-    lines = []
-    for slot in event.slots:
-        text = fmt.slot(slot.starts_at, slot.ends_at, slot.all_day, lang)
-        place = _event_place(event, slot.location, lang) if slot.location or event.online else ""
-        if place and slot.location:
-            text += say(lang, f" i {place}", f" in {place}")
-        if slot.sold_out:
-            text += say(lang, " – udsolgt", " – sold out")
-        elif slot.ends_at <= now:
-            text += say(lang, " (afholdt)", " (held)")
-        lines.append(text)
+def event_facts(event: EventView, lang: Language, *, with_place: bool = True) -> list[tuple[str, str]]:
+    """Where, for whom, how to register: the card's facts, and the calendar file's description
+    (which has each slot's place as its LOCATION instead)."""
     facts = []
-    place = _event_place(event, "", lang)
+    place = event_place(event, "", lang) if with_place else ""
     if place:
         facts.append((say(lang, "Sted", "Where"), place))
     if event.audience:
@@ -363,6 +358,30 @@ def event_section(event: EventView, now: datetime, lang: Language) -> Section:
         )
     if registration:
         facts.append((say(lang, "Tilmelding", "Registration"), ", ".join(registration)))
+    return facts
+
+
+def calendar_link(public_url: str, event_id: str, lang: Language) -> str:
+    """The event's iCalendar file (bot/calendar_api.py), in the answer's language."""
+    link = f"{public_url.rstrip('/')}/api/events/{quote(event_id, safe='')}.ics"
+    return link if lang == "da" else f"{link}?lang={lang}"
+
+
+def event_section(
+    event: EventView, now: datetime, lang: Language, public_url: str = DEFAULT_PUBLIC_URL
+) -> Section:
+    lines = []
+    for slot in event.slots:
+        text = fmt.slot(slot.starts_at, slot.ends_at, slot.all_day, lang)
+        place = event_place(event, slot.location, lang) if slot.location or event.online else ""
+        if place and slot.location:
+            text += say(lang, f" i {place}", f" in {place}")
+        if slot.sold_out:
+            text += say(lang, " – udsolgt", " – sold out")
+        elif slot.ends_at <= now:
+            text += say(lang, " (afholdt)", " (held)")
+        lines.append(text)
+    facts = event_facts(event, lang)
     open_deadline = event.registration_deadline is None or now < end_of_day(event.registration_deadline)
     warning = None
     if not open_deadline:
@@ -377,11 +396,18 @@ def event_section(event: EventView, now: datetime, lang: Language) -> Section:
             if len(event.slots) > 1 and slot.registration_url:
                 label += " " + fmt.day(fmt.local(slot.starts_at).date(), lang, year=False)
             actions.append(Action(label, url=url))
+    calendar = say(lang, "Tilføj til kalender", "Add to calendar")
+    actions.append(Action(calendar, url=calendar_link(public_url, event.id, lang)))
     return Section(heading=event.title, lines=lines, facts=facts, warning=warning, actions=actions)
 
 
 def events_answer(
-    events: list[EventView], period: Period | None, kind_label: str | None, now: datetime, lang: Language
+    events: list[EventView],
+    period: Period | None,
+    kind_label: str | None,
+    now: datetime,
+    lang: Language,
+    public_url: str = DEFAULT_PUBLIC_URL,
 ) -> Document:
     if period is not None and period.start is not None and period.start <= now and period.end is None:
         title = say(lang, "Kommende arrangementer", "Upcoming events")
@@ -406,13 +432,17 @@ def events_answer(
         intro=None
         if shown
         else say(lang, "Der er ingen arrangementer i den periode.", "There are no events in that period."),
-        sections=[event_section(e, now, lang) for e in shown],
+        sections=[event_section(e, now, lang, public_url) for e in shown],
         note=note,
     )
 
 
 def next_event_answer(
-    event: EventView | None, kind_label: str | None, now: datetime, lang: Language
+    event: EventView | None,
+    kind_label: str | None,
+    now: datetime,
+    lang: Language,
+    public_url: str = DEFAULT_PUBLIC_URL,
 ) -> Document:
     what = kind_label or say(lang, "arrangement", "event")
     if event is None:
@@ -430,7 +460,7 @@ def next_event_answer(
     intro = say(lang, f"Næste {what} er {when}.", f"The next {what} is {when}.")
     if len(event.slots) > 1:
         intro += say(lang, " Vælg den dag, der passer jer:", " Choose the day that suits you:")
-    return Document(title=event.title, intro=intro, sections=[event_section(event, now, lang)])
+    return Document(title=event.title, intro=intro, sections=[event_section(event, now, lang, public_url)])
 
 
 def incidents_answer(

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from dialogs import answers, notices
+from dialogs import answers, notices, reminders
 from dialogs.card_signing import CardSigner
 from dialogs.cards import render_card
 from dialogs.commands import recognise_command
@@ -64,11 +64,20 @@ class Conversation:
         clock: Callable[[], datetime],
         admin_tenants: frozenset[str],
         signer: CardSigner,
+        *,
+        public_url: str | None = None,
     ) -> None:
         self._engine = engine
         self._status = StatusFlow(engine, signer)
         self._clock = clock
         self._admin_tenants = admin_tenants
+        # The bot's own base URL (KLIKBOT_PUBLIC_URL), for the links to events' calendar files.
+        self._public_url = (public_url or answers.DEFAULT_PUBLIC_URL).rstrip("/")
+
+    @property
+    def status_flow(self) -> StatusFlow:
+        """The status cards' buttons and their signing, for proactive cards (task news)."""
+        return self._status
 
     def reading(self) -> AsyncConnection:
         """A connection for the reads of one turn (`async with conversation.reading() as db`)."""
@@ -96,6 +105,12 @@ class Conversation:
                 flow = await self._status.on_card(db, incoming, asker, memory, now, lang)
                 if flow is not None:
                     return [to_reply(flow.doc, replaces_card=flow.replaces_card)]
+                if incoming.value.get("klikbot") == reminders.CHASE_VERB:
+                    task_id = str(incoming.value.get("task", ""))[:64]
+                    chased = await reminders.chase_send(
+                        db, self._status, task_id, asker, now, datetime.now(UTC), lang
+                    )
+                    return [to_reply(chased, replaces_card=True)]
                 if notices.is_notice_verb(incoming.value.get("klikbot")):
                     return [await notices.on_card(db, incoming.value, incoming, asker, memory, now, lang)]
                 return [to_reply(await self._card_action(db, incoming, asker, memory, now))]
@@ -233,10 +248,10 @@ class Conversation:
             upcoming = await queries.events_in(db, Period(now, None))
             for event in upcoming:
                 if kind is None or event.kind == kind:
-                    return answers.next_event_answer(event, label, now, lang)
+                    return answers.next_event_answer(event, label, now, lang, self._public_url)
             return answers.next_event_answer(None, label, now, lang)
         period = understood.period or Period(now, None)
         events = await queries.events_in(db, period)
         if kind is not None:
             events = [e for e in events if e.kind == kind]
-        return answers.events_answer(events, period, label, now, lang)
+        return answers.events_answer(events, period, label, now, lang, self._public_url)

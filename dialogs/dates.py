@@ -141,6 +141,15 @@ class _Window:
     day: bool
 
 
+# Years a question can mean. Beyond them ("januar 0001", "9999-12-31") a window would reach the
+# calendar's edge, where shifting it to UTC or back a day overflows.
+_YEARS = range(1900, 3000)
+
+
+def _plausible(window: _Window) -> bool:
+    return window.first.year in _YEARS and window.stop.year in _YEARS
+
+
 def _one_day(d: date) -> _Window:
     return _Window(d, d + timedelta(days=1), day=True)
 
@@ -348,7 +357,12 @@ def _anchor(text: str, now: datetime, today: date, *, at_start: bool = False) ->
         for m in matches:
             if m is None:
                 continue
-            window = resolve(m, now, today)
+            try:
+                window = resolve(m, now, today)
+            except (OverflowError, ValueError):  # at the calendar's edge ("9999-12-31"): no date
+                continue
+            if window is not None and not _plausible(window):
+                continue
             if window is not None:
                 # "i marts": the qualifier before "i" ("inden i marts") must stay visible.
                 month_pre = pattern is _MONTH_NAME_RE and m["pre"]
@@ -446,8 +460,13 @@ def _end_of(text: str, now: datetime, today: date) -> Period | None:
         if named is not None:
             # "end of Feb": abbreviations count here, where only a month can follow.
             month = MONTHS[named["mon"].rstrip(".")]
-            window = _month_of(int(named["y"]), month) if named["y"] else _next_month_named(month, today)
-            return _period(None, window.stop)
+            try:
+                window = _month_of(int(named["y"]), month) if named["y"] else _next_month_named(month, today)
+            except (OverflowError, ValueError):  # "end of December 9999": no such month end
+                continue
+            if _plausible(window):
+                return _period(None, window.stop)
+            continue
         found = _anchor(rest, now, today, at_start=True)
         if found is not None:
             return _period(None, found[0].stop)

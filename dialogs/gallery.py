@@ -14,7 +14,15 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import Any, get_args
 
-from dialogs import answers, incident_form, status_answers, subscriptions
+from dialogs import (
+    answers,
+    incident_form,
+    news,
+    reminder_commands,
+    reminder_message,
+    status_answers,
+    subscriptions,
+)
 from dialogs.card_signing import CardSigner
 from dialogs.cards import render_card
 from dialogs.conversation import EVENT_KIND_LABELS
@@ -22,9 +30,11 @@ from dialogs.document import Document
 from dialogs.gallery_data import DemoData, demo_data
 from dialogs.incident_cards import delivery_document, notice_document
 from dialogs.model import Asker, Incoming, Memory, Sender
+from dialogs.reminder_commands import ReminderCommand
 from dialogs.status_flow import StatusFlow
 from dialogs.understanding import Language
 from dialogs.welcome import welcome_answer
+from storage.catalogue_import import NEWS_DEADLINE_CHANGED, PendingNews
 from storage.delivery import DeliveryCounts
 from storage.demo import demo_tenant_id
 from storage.domain import (
@@ -38,6 +48,7 @@ from storage.domain import (
     start_of_day,
 )
 from storage.incidents import NoticeView
+from storage.reminder_rules import Due, ReminderSettings, due
 from storage.status_changes import Responsibility, StatusSnapshot
 from storage.status_overview import Laggard, TaskCounts
 from storage.subscriptions import Subscription
@@ -134,6 +145,27 @@ class Scene:
     def snapshot(self) -> StatusSnapshot:
         return StatusSnapshot(TaskStatus.COMPLETED, 2, self.now, "Anne Holm", "")
 
+    def news(self, kind: str) -> PendingNews:
+        task = self.task("mbp-kontaktpunkt-incident")
+        old = date(2019, 1, 15) if kind == NEWS_DEADLINE_CHANGED else None
+        return PendingNews(1, task.id, task.title, kind, task.deadline, old, self.now)
+
+    def reminders(self, *, digest: bool) -> Due:
+        """What a Vejle chat with every reminder on hears: on the Monday before the deadlines
+        (with the weekly digest), or the morning before them."""
+        now = datetime(2019, 1, 28, 8, 0, tzinfo=self.now.tzinfo) if digest else datetime(2019, 1, 30, 8, 0, tzinfo=self.now.tzinfo)
+        settings = ALL_REMINDERS
+        found = due(
+            settings,
+            tasks=self.data.tasks,
+            events=self.data.events,
+            incidents=[self.open_incident],
+            since=now - timedelta(days=1),
+            now=now,
+            sent=(),
+        )
+        return found if digest else dataclasses.replace(found, digest=None)
+
     @cached_property
     def open_incident(self) -> IncidentView:
         """The demo's incident as it stood on the morning it began, before it was resolved."""
@@ -173,6 +205,9 @@ LAGGARDS = [
         (461, "Odense", TaskStatus.NOT_STARTED), (630, "Vejle", TaskStatus.NOT_STARTED),
     )
 ]  # fmt: skip
+
+
+ALL_REMINDERS = ReminderSettings(deadlines=True, events=True, digest=True)
 
 
 def kind_label(kind: str, lang: Language) -> str:
@@ -233,8 +268,18 @@ CARDS: tuple[tuple[str, CardBuilder], ...] = (
     ("incident-notice", lambda s, lang: notice_document(NoticeView(s.open_incident, 1, None), lang)),
     ("incident-notice-resolved", lambda s, lang: notice_document(NoticeView(s.data.incidents[0], 3, s.data.incidents[0].resolved_at), lang)),
     ("incident-delivery", lambda s, lang: delivery_document(NoticeView(s.open_incident, 2, s.now), DeliveryCounts(12, 9830, 3, 5, 9845, (("a:1x7Qv", "post", "403: the bot is no longer in the conversation"),)), lang)),
-    ("subscription-on", lambda s, lang: subscriptions._show(Subscription("19:general@thread.tacv2", True, ("SAPA", "BBR")), s.channel, lang)),
-    ("subscription-off", lambda s, lang: subscriptions._show(Subscription("19:other@thread.tacv2", False, (), "19:general@thread.tacv2"), s.channel, lang)),
+    ("subscription-on", lambda s, lang: subscriptions._show(Subscription("19:general@thread.tacv2", True, ("SAPA", "BBR")), True, s.channel, lang)),
+    ("subscription-off", lambda s, lang: subscriptions._show(Subscription("19:other@thread.tacv2", False, (), "19:general@thread.tacv2"), False, s.channel, lang)),
+    # Task news (issue 5)
+    ("task-news", lambda s, lang: news.news_document(s.news("new"), s.task("mbp-kontaktpunkt-incident"), s.municipality, s.flow, s.asker, s.now, lang)),
+    ("task-news-deadline", lambda s, lang: news.news_document(s.news(NEWS_DEADLINE_CHANGED), s.task("mbp-kontaktpunkt-incident"), s.municipality, s.flow, s.asker, s.now, lang)),
+    ("news-on", lambda s, lang: subscriptions._news_answer(True, s.channel, lang)),
+    ("news-off", lambda s, lang: subscriptions._news_answer(False, s.channel, lang)),
+    # Reminders (issue 6)
+    ("reminder-settings", lambda s, lang: reminder_commands.answer(ALL_REMINDERS, ReminderCommand("on", frozenset({"deadlines", "events", "digest"}), lang), True, lang)),
+    ("reminder-settings-off", lambda s, lang: reminder_commands.answer(ReminderSettings(), ReminderCommand("off", frozenset({"deadlines", "events", "digest"}), lang), True, lang)),
+    ("reminder", lambda s, lang: reminder_message.render(s.reminders(digest=False), s.municipality, s.now, lang, "Europe/Copenhagen")),
+    ("reminder-digest", lambda s, lang: reminder_message.render(s.reminders(digest=True), s.municipality, s.now, lang, "Europe/Copenhagen")),
 )  # fmt: skip
 
 # Cards built as Adaptive Card JSON directly (forms with inputs): (name, builder).

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -16,6 +17,17 @@ SessionFactory = async_sessionmaker[AsyncSession]
 # Each aiosqlite connection is a thread, and threads only contend for the GIL: a few suffice.
 SQLITE_POOL = 4
 
+# PostgreSQL down or unreachable must fail a turn within seconds, never hang it (a user waits,
+# and Teams gives up on a bot after 15 s). Seconds:
+CONNECT_TIMEOUT = 5.0  # to open a connection (asyncpg's `timeout`)
+COMMAND_TIMEOUT = 30.0  # for one statement (asyncpg's `command_timeout`; imports take seconds)
+POOL_TIMEOUT = 10.0  # to wait for a free connection in the pool
+HEALTH_TIMEOUT = 3.0  # for /healthz's `SELECT 1`, connecting included
+
+
+class DatabaseUnavailableError(ConnectionError):
+    """The database could not be reached (raised with the original error as its cause)."""
+
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     """An async engine tuned for the bot: WAL and foreign keys on SQLite, a pool on PostgreSQL."""
@@ -26,7 +38,13 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         kwargs["connect_args"] = {"timeout": 30}
         kwargs.update(pool_size=SQLITE_POOL, max_overflow=0)
     else:
-        kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        # pool_pre_ping: connections left in the pool by a database that restarted are
+        # replaced on checkout instead of failing the next turn.
+        kwargs.update(
+            pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_timeout=POOL_TIMEOUT
+        )
+        if parsed.get_driver_name() == "asyncpg":
+            kwargs["connect_args"] = {"timeout": CONNECT_TIMEOUT, "command_timeout": COMMAND_TIMEOUT}
     engine = create_async_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         _configure_sqlite(engine)
@@ -49,11 +67,60 @@ def session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-async def ping(engine: AsyncEngine) -> bool:
-    """Whether the database answers; used by /healthz."""
+async def ping(engine: AsyncEngine, within: float = HEALTH_TIMEOUT) -> bool:
+    """Whether the database answers within `within` seconds; used by /healthz."""
     try:
-        async with engine.connect() as connection:
+        async with asyncio.timeout(within), engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
     except Exception:
         return False
     return True
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether `error` (or an error it was raised from) means the database cannot be reached
+    now: down, restarting, unreachable, too slow, or out of connections. Such a fault passes
+    by itself; anything else is a bug or bad data."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if _unavailable(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _unavailable(error: BaseException) -> bool:
+    if isinstance(error, DatabaseUnavailableError | exc.OperationalError | exc.InterfaceError):
+        return True
+    if isinstance(error, exc.TimeoutError):  # no free connection in the pool in time
+        return True
+    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+        return True
+    # asyncpg's own errors when a connection cannot be made or is lost (class names, so this
+    # module does not need asyncpg for SQLite): the server is starting or shutting down,
+    # an administrator ended the connection, too many connections, the connection broke.
+    if type(error).__module__.startswith("asyncpg") and type(error).__name__ in _ASYNCPG_UNAVAILABLE:
+        return True
+    # Connecting to a stopped server gives a bare ConnectionRefusedError; an unreachable one
+    # a timeout.
+    return isinstance(error, OSError | TimeoutError)
+
+
+_ASYNCPG_UNAVAILABLE = frozenset(
+    {
+        "PostgresConnectionError",
+        "ConnectionDoesNotExistError",
+        "ConnectionFailureError",
+        "ClientCannotConnectError",
+        "CannotConnectNowError",
+        "ConnectionRejectionError",
+        "TooManyConnectionsError",
+        "AdminShutdownError",
+        "CrashShutdownError",
+        "QueryCanceledError",
+        "InterfaceError",
+        "InternalClientError",
+    }
+)

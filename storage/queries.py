@@ -142,6 +142,31 @@ def _events_statement(bounded_start: bool, bounded_end: bool) -> Select[Any]:
     )
 
 
+_EVENT_ROWS = (
+    select(
+        *Event.__table__.c,
+        EventSlot.starts_at,
+        EventSlot.ends_at,
+        EventSlot.all_day,
+        EventSlot.location.label("slot_location"),
+        EventSlot.sold_out,
+        EventSlot.registration_url.label("slot_registration_url"),
+    )
+    .join(EventSlot, EventSlot.event_id == Event.id)
+    .where(Event.id == bindparam("event_id"))
+    .order_by(EventSlot.starts_at, EventSlot.ends_at, EventSlot.id)
+)
+
+
+async def event_for_calendar(db: AsyncConnection, event_id: str) -> tuple[EventView, int, bool] | None:
+    """The event (cancelled or not) with all its slots, its sequence and whether it is cancelled;
+    None when there is no such event (or it has no slots)."""
+    rows = (await db.execute(_EVENT_ROWS, {"event_id": event_id})).all()
+    if not rows:
+        return None
+    return _event_view(list(rows)), int(rows[0].sequence), bool(rows[0].cancelled)
+
+
 # One statement per shape of period (open or bounded at each end), built once.
 _EVENTS = {(s, e): _events_statement(s, e) for s in (False, True) for e in (False, True)}
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from aiohttp import ClientResponse, ClientSession
@@ -115,3 +117,17 @@ async def start_bot(database_url: str, **settings: Any) -> tuple[BotUnderTest, F
     await server.start_server()
     http = ClientSession()
     return BotUnderTest(server, connector, http), connector
+
+
+@asynccontextmanager
+async def running_bot(database_url: str, **settings: Any) -> AsyncIterator[BotUnderTest]:
+    """The bot on loopback for the `async with` block; afterwards, every card the fake
+    connector received must have been a valid Adaptive Card 1.5."""
+    bot, connector = await start_bot(database_url, **settings)
+    try:
+        yield bot
+    finally:
+        await bot.http.close()
+        await bot.server.close()
+        await connector.close()
+    assert connector.invalid_cards == [], "the bot sent cards that are not valid Adaptive Cards 1.5"

@@ -185,7 +185,10 @@ async def test_next_programme_leader_meeting(bot: BotUnderTest) -> None:
     assert urls == [
         "https://www.kombit.dk/content/programlederm%C3%B8de-februar-1",
         "https://www.kombit.dk/content/programlederm%C3%B8de-februar-2",
+        # No KLIKBOT_PUBLIC_URL in the tests: serve's default address.
+        "http://127.0.0.1:3978/api/events/programledermoede-2019-02.ics",
     ]
+    assert "→ Tilføj til kalender: http://127.0.0.1:3978/api/events/programledermoede-2019-02.ics" in text
 
 
 async def test_upcoming_events_with_registration_deadline(bot: BotUnderTest) -> None:

@@ -32,7 +32,7 @@ from storage.models import (
 from storage.reminder_rules import ReminderSettings
 from storage.reminders import reminder_settings, save_reminder_settings
 from tests.conftest import DEMO_NOW
-from tests.harness import KOMBIT, BotUnderTest, start_bot
+from tests.harness import KOMBIT, BotUnderTest, running_bot
 from tests.test_incident_notices import install
 from tests.test_status_changes import AARHUS, invoke
 from tests.test_task_news import FAST, TOKEN
@@ -49,15 +49,9 @@ def cph(day: int, hour: int, month: int = 1, minute: int = 0) -> datetime:
 
 @pytest.fixture
 async def reminder_bot(database_url: str) -> AsyncIterator[BotUnderTest]:
-    bot, connector = await start_bot(database_url, now=DEMO_NOW, admin_token=TOKEN, delivery=FAST)
-    try:
+    async with running_bot(database_url, now=DEMO_NOW, admin_token=TOKEN, delivery=FAST) as bot:
         await bot.server.app[SCHEDULER].stop()  # the tests run the planner at chosen times
         yield bot
-    finally:
-        await bot.http.close()
-        await bot.server.close()
-        await connector.close()
-    assert connector.invalid_cards == [], "the bot sent cards that are not valid Adaptive Cards 1.5"
 
 
 async def _bodies(database_url: str) -> list[str]:

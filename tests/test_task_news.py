@@ -22,7 +22,7 @@ from storage.domain import TaskStatus
 from storage.models import NoticeDelivery, OutboxMessage, TaskNews
 from storage.secrets import shared_secret
 from tests.conftest import DEMO_NOW
-from tests.harness import KOMBIT, UNKNOWN_TENANT, BotUnderTest, start_bot
+from tests.harness import KOMBIT, UNKNOWN_TENANT, BotUnderTest, running_bot, start_bot
 from tests.test_catalogue_api import _send
 from tests.test_incident_notices import install
 from tests.test_status_changes import AARHUS, intro, invoke, status_button, status_of
@@ -36,14 +36,8 @@ TEAM = "19:team@thread.tacv2"
 
 @pytest.fixture
 async def news_bot(database_url: str) -> AsyncIterator[BotUnderTest]:
-    bot, connector = await start_bot(database_url, now=DEMO_NOW, admin_token=TOKEN, delivery=FAST)
-    try:
+    async with running_bot(database_url, now=DEMO_NOW, admin_token=TOKEN, delivery=FAST) as bot:
         yield bot
-    finally:
-        await bot.http.close()
-        await bot.server.close()
-        await connector.close()
-    assert connector.invalid_cards == [], "the bot sent cards that are not valid Adaptive Cards 1.5"
 
 
 async def _conversations(bot: BotUnderTest) -> None:
