@@ -286,6 +286,9 @@ class DeliveryWorker:
             outcome = await self._attempt(row, lane)
         except asyncio.CancelledError:
             raise
+        except PermissionError as error:  # e.g. a service URL no authenticated activity came from
+            log.warning("notice row %d refused: %s", row.id, error)
+            outcome = Failed(row.id, row.attempts + 1, f"refused: {error}")
         except Exception as error:  # a bug must not stop the broadcast: retry later
             log.exception("sending notice row %d failed unexpectedly", row.id)
             outcome = self._retry_or_fail(row, None, f"unexpected error: {error}")

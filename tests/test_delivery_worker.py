@@ -307,3 +307,40 @@ def test_tenant_ceiling_is_a_sliding_second() -> None:
         sent.append(now[0])
     assert all(sent[i + 30] - sent[i] >= 1.0 - 1e-9 for i in range(len(sent) - 30))
     assert sent[-1] == pytest.approx(299 / 30)  # 300 requests at 30/s, evenly: the rate is met
+
+
+async def test_a_refused_service_url_fails_at_once_without_retries(setup: Setup) -> None:
+    """The transport refusing a send (a service URL no authenticated activity came from) is a
+    permanent failure: no retry, no deactivation, the rest of the broadcast goes on."""
+    ids = await conversations(setup, {"t1": 3})
+    refused = ids[0]
+
+    class Refusing:
+        def __init__(self, inner: BotConnectorTransport) -> None:
+            self.inner = inner
+            self.tries: Counter[str] = Counter()
+
+        async def post(self, service_url: str, conversation_id: str, reply: object) -> str | None:
+            self.tries[conversation_id] += 1
+            if conversation_id == refused:
+                raise PermissionError("no authenticated activity came from that service URL")
+            return await self.inner.post(service_url, conversation_id, reply)  # type: ignore[arg-type]
+
+    transport = Refusing(setup.transport)
+    worker = DeliveryWorker(setup.engine, transport, FAST)  # type: ignore[arg-type]
+    worker.start()
+    try:
+        incident, _ = await announce(setup.engine, NEW, datetime.now(UTC), datetime.now(UTC))
+        worker.wake()
+        await finished(setup, incident)
+    finally:
+        await worker.stop()
+    async with setup.engine.connect() as db:
+        counts = await delivery_counts(db, incident)
+        active = (
+            await db.execute(select(ConversationRef.active).where(ConversationRef.conversation_id == refused))
+        ).scalar_one()
+    assert (counts.sent, counts.failed) == (2, 1)
+    assert transport.tries[refused] == 1
+    assert counts.failures[0][2].startswith("refused:")
+    assert active
