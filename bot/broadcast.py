@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.ratelimit import SlidingWindowLimiter, conversation_limiter, tenant_limiter
 from dialogs.incident_cards import notice_reply, resolution_text
 from dialogs.model import Reply
+from storage.db import database_unavailable
 from storage.delivery import (
     MESSAGE,
     POST,
@@ -156,8 +157,11 @@ class DeliveryWorker:
             while not self._stopping:
                 try:
                     due = await self.queue.due_lanes(self._clock())
-                except Exception:
-                    log.exception("could not look for due notices; trying again")
+                except Exception as error:
+                    if database_unavailable(error):  # an outage: one line per poll, no traceback
+                        log.warning("could not look for due notices (database unavailable); trying again")
+                    else:
+                        log.exception("could not look for due notices; trying again")
                     due = {}
                 for lane in due:
                     task = self._lanes.get(lane)

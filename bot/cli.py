@@ -165,7 +165,9 @@ def _serve(settings: Settings, host: str, port: int) -> int:
     def listening(*_: object) -> None:  # aiohttp calls it once every socket is bound
         log.info("listening on %s:%d: POST /api/messages", host, port)
 
-    web.run_app(create_app(settings), host=host, port=port, print=listening)
+    # SIGTERM: turns in flight get up to 25 s to finish, within the usual 30 s grace period
+    # before an orchestrator kills the process.
+    web.run_app(create_app(settings), host=host, port=port, print=listening, shutdown_timeout=25.0)
     return 0
 
 

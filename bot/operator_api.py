@@ -24,6 +24,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dialogs.incident_cards import MAX_DESCRIPTION, MAX_MESSAGE, MAX_TITLE
+from storage.db import database_unavailable
 from storage.delivery import DeliveryCounts
 from storage.incidents import (
     SEVERITIES,
@@ -85,6 +86,11 @@ def _guarded(handler: Callable[[web.Request, OperatorContext], Awaitable[web.Res
             return await handler(request, context)
         except BadInput as error:
             return _error(error.status, str(error))
+        except Exception as error:
+            if database_unavailable(error):  # an outage, not a bug: the caller should retry
+                log.error("operator request failed: the database is unavailable: %r", error)
+                return _error(503, "the database is unavailable; try again in a moment")
+            raise
 
     return wrapped
 

@@ -342,6 +342,12 @@ async def test_database_stops_and_comes_back(
     assert answers == [UNAVAILABLE_EN]
     assert took < DOWN_LIMIT, took
     assert "the database is unavailable" in caplog.text
+    # The operator API says "try again" (503), not 500.
+    async with bot.http.get(
+        bot.server.make_url("/api/incidents/1"), headers={"Authorization": f"Bearer {TOKEN}"}
+    ) as r:
+        assert r.status == 503, await r.text()
+        assert "database is unavailable" in (await r.json())["error"]
 
     await asyncio.to_thread(server.start)
     # No restart of the bot: stale pooled connections are replaced on checkout.
