@@ -93,6 +93,10 @@ def _activity_problem(body: object) -> str | None:
     for key in ("from", "recipient", "channelData"):
         if key in body and not isinstance(body[key], dict):
             return f"the activity's {key} must be an object"
+    if body.get("deliveryMode") == "expectReplies":
+        # Skills and Direct Line ask for the replies in the HTTP response; Teams never does, and
+        # botbuilder cannot serialize some invoke answers that way.
+        return "deliveryMode expectReplies is not supported: replies go to the serviceUrl"
     text = body.get("text")
     if text is not None and not isinstance(text, str):
         return "the activity's text must be a string"

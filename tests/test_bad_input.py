@@ -121,3 +121,12 @@ async def test_healthz(bot: BotUnderTest) -> None:
     response = await bot.http.get(str(bot.server.make_url("/healthz")))
     assert response.status == 200
     assert (await response.json()) == {"status": "ok"}
+
+
+async def test_expect_replies_is_refused_with_a_clear_400(bot: BotUnderTest) -> None:
+    """Found by fuzzing: an invoke asking for its replies in the response crashed botbuilder's
+    serializer (500). Teams never asks; the bot says it does not do that."""
+    body = bot.activity("", activity_type="invoke", name="adaptiveCard/action", deliveryMode="expectReplies")
+    response = await bot.post(body)
+    assert response.status == 400
+    assert "expectReplies" in (await response.json())["error"]
