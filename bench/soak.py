@@ -8,7 +8,8 @@ The bot's aiohttp app (`bot.app.create_app`, demo dataset and clock, production 
 a file, the delivery worker and scheduler running) is served in this process on loopback, so
 its memory is this process's memory. A fake Bot Connector runs in a separate process: it takes
 every reply, notice, edit and thread reply, checks every card against the Adaptive Card 1.5
-schema (tests/card_schema.py) and counts "Beklager"/"Sorry" apologies.
+schema (tests/card_schema.py; once per card shape, see `card_shape`) and counts
+"Beklager"/"Sorry" apologies.
 
 Load (open loop, seeded): `--rate` operations per second at fixed intervals, at most
 `--concurrency` in flight (an arrival over the bound is not sent and counts as an error), each
@@ -22,19 +23,23 @@ request with a timeout; no conversation gets a second turn while one is in fligh
 
 Turns go to `--conversations` personal chats (default 1,000) spread over the demo's 98
 municipality tenants, registered up front with `installationUpdate` activities. Every
-`--broadcast-every` seconds (the first at a quarter of that, inside the warm-up) an incident is
+`--broadcast-every` seconds (the first at an eighth of that, inside the warm-up) an incident is
 announced through the operator API to all of them, then updated and resolved (each step once
 the previous one is delivered), so every cycle sends 4 requests per conversation.
 
-Measured: operations and turns per second, turn latency p50/p99 overall, per minute and per
-kind (from the moment a turn was due, so a stalled loop shows), errors (non-2xx, timeouts,
+Measured: operations and turns per second, turn latency p50/p99 overall, per minute, per kind
+and for turns due while a broadcast step was being delivered vs the others (from the moment a
+turn was due, so a stalled loop shows), errors (non-2xx, timeouts,
 client errors, shed arrivals, apologies, invalid cards, message turns without a reply, refused
 card presses, operator API failures, undelivered or failed notices, errors logged by the bot),
 deliveries and their rate per broadcast step, and memory: this process's RSS (and allocated
-blocks) every `--sample-every` seconds; after the `--warmup` the start and end RSS and the slope
-of a least-squares fit (MB/min). Growth over the window beyond 10 MB or 5% of the start is
-flagged. `--tracemalloc` also diffs two tracemalloc snapshots (start and end of the window,
-top 10 lines); it slows the bot, so its latency figures are not comparable.
+blocks, threads) every `--sample-every` seconds; after the `--warmup` the start and end RSS and
+the slope of a least-squares fit (MB/min). Growth over the window beyond 10 MB or 5% of the
+start is flagged. At the end, once everything settled, the RSS again after glibc's
+`malloc_trim(0)`: what is left of the growth then is held by live allocations, not by free
+memory the allocator kept. `--tracemalloc` traces every allocation from the start and diffs two
+snapshots (the end of the warm-up, and the end once settled: top 10 lines); it slows the bot, so
+its latency figures are not comparable.
 
 Writes the result as JSON (`--json`, default bench/results/soak_<database>.json) and exits 1 when
 there was any error.
@@ -45,6 +50,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ctypes
 import dataclasses
 import gc
 import hashlib
@@ -57,6 +63,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 import uuid
@@ -280,6 +287,7 @@ class Recorder:
 
     start: float
     latencies: array[float] = dataclasses.field(default_factory=lambda: array("d"))
+    dues: array[float] = dataclasses.field(default_factory=lambda: array("d"))  # seconds into the run
     lags: array[float] = dataclasses.field(default_factory=lambda: array("d"))
     by_minute: dict[int, array[float]] = dataclasses.field(default_factory=dict)
     by_ten_seconds: dict[int, array[float]] = dataclasses.field(default_factory=dict)
@@ -295,6 +303,7 @@ class Recorder:
     def turn(self, kind: str, since: float, at: float) -> None:
         seconds = time.perf_counter() - since
         self.latencies.append(seconds)
+        self.dues.append(at - self.start)
         self.by_minute.setdefault(self.minute(at), array("d")).append(seconds)
         self.by_ten_seconds.setdefault(int((at - self.start) // 10), array("d")).append(seconds)
         self.by_kind.setdefault(kind, array("d")).append(seconds)
@@ -313,6 +322,13 @@ def rss_mb() -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def malloc_trim_rss() -> float:
+    """RSS after glibc's malloc_trim(0) hands the allocator's free memory back (or plain RSS)."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    return rss_mb()
 
 
 def cpu_seconds(pid: int | None = None) -> float:
@@ -377,6 +393,7 @@ class Soak:
         self.objects: list[int] = []
         self.connector_pid: int | None = None
         self.cpu: dict[str, float] = {}  # CPU seconds during the load, and the load's wall time
+        self.rss_settled = (0.0, 0.0)  # RSS at the end once settled, and then after malloc_trim
 
     # ------------------------------------------------------------ turns
 
@@ -586,6 +603,7 @@ class Soak:
             "rss_mb": round(rss_mb(), 2),
             "allocated_blocks": float(sys.getallocatedblocks()),
             "cpu_s": round(cpu_seconds(), 2),
+            "threads": float(threading.active_count()),
         }
         if tracemalloc.is_tracing():
             sample["tracemalloc_mb"] = round(tracemalloc.get_traced_memory()[0] / 2**20, 2)
@@ -595,9 +613,7 @@ class Soak:
         """The start or end of the measured window: object count and tracemalloc snapshot."""
         gc.collect()
         self.objects.append(len(gc.get_objects()))
-        if self.args.tracemalloc:
-            if not tracemalloc.is_tracing():
-                tracemalloc.start(1)
+        if tracemalloc.is_tracing():
             self.snapshots.append(tracemalloc.take_snapshot())
 
     async def watch_memory(self) -> None:
@@ -617,7 +633,6 @@ class Soak:
             self.sample_memory()
             n += 1
         self.sample_memory()  # the end of the load
-        self.window_edge()
 
     @property
     def warmup(self) -> float:
@@ -704,7 +719,7 @@ class Soak:
         every = self.args.broadcast_every
         if every <= 0:
             return
-        at = min(every / 4, self.args.duration / 4)
+        at = min(every / 8, self.args.duration / 4)
         cycle = 0
         while at < self.args.duration:
             await asyncio.sleep(max(0.0, self.record.start + at - time.perf_counter()))
@@ -736,6 +751,9 @@ class Soak:
         # A broadcast still under way finishes (each of its waits is bounded).
         await broadcasts
         await self.connector_stats()
+        await asyncio.sleep(1)  # nothing in flight: the end of the window
+        self.window_edge()
+        self.rss_settled = (rss_mb(), malloc_trim_rss())
 
 
 # ---------------------------------------------------------------- the report
@@ -794,8 +812,12 @@ def summarise(
         "gc_objects_start_end": soak.objects,
         "samples": soak.memory,
     }
+    memory["rss_settled_mb"] = round(soak.rss_settled[0], 2)
+    memory["rss_settled_after_malloc_trim_mb"] = round(soak.rss_settled[1], 2)
     if len(soak.snapshots) == 2:
         diff = soak.snapshots[1].compare_to(soak.snapshots[0], "lineno")
+        diff.sort(key=lambda stat: stat.size_diff, reverse=True)  # what grew most first
+        memory["tracemalloc_total_diff_kb"] = round(sum(stat.size_diff for stat in diff) / 1024, 1)
         memory["tracemalloc_top10"] = [
             {
                 "where": str(stat.traceback),
@@ -815,6 +837,12 @@ def summarise(
         }
         for minute, values in sorted(record.by_minute.items())
     ]
+    # Turns due while a broadcast step was being delivered, and the others.
+    steps = [(b["at_s"], b["at_s"] + b["seconds"]) for b in soak.broadcasts if "seconds" in b]
+    during: list[float] = []
+    outside: list[float] = []
+    for due, seconds in zip(record.dues, record.latencies, strict=True):
+        (during if any(a <= due <= b for a, b in steps) else outside).append(seconds)
     timeline = [
         {"from_s": ten * 10, "turns": len(values), "p50_ms": ms(values, 0.5), "p99_ms": ms(values, 0.99)}
         for ten, values in sorted(record.by_ten_seconds.items())
@@ -840,6 +868,12 @@ def summarise(
         "p99_ms": ms(record.latencies, 0.99),
         "max_ms": round(max(record.latencies) * 1000, 1) if turns else None,
         "schedule_lag_p99_ms": ms(record.lags, 0.99),
+        "while_broadcasting": {"turns": len(during), "p50_ms": ms(during, 0.5), "p99_ms": ms(during, 0.99)},
+        "outside_broadcasts": {
+            "turns": len(outside),
+            "p50_ms": ms(outside, 0.5),
+            "p99_ms": ms(outside, 0.99),
+        },
         "by_kind": {
             kind: {"turns": len(v), "p50_ms": ms(v, 0.5), "p99_ms": ms(v, 0.99)}
             for kind, v in sorted(record.by_kind.items())
@@ -871,12 +905,15 @@ def summarise(
 
 def print_summary(result: dict[str, Any]) -> None:
     memory, errors, cpu = result["memory"], result["errors"], result["cpu"]
+    out, dur = result["outside_broadcasts"], result["while_broadcasting"]
     rows = [
         ("database", result["database"]),
         ("duration", f"{result['duration_s']} s, {result['conversations']} conversations, seed {result['seed']}"),
         ("operations/s (target)", f"{result['operations_per_s']} ({result['rate_per_s']})"),
         ("turns, turns/s", f"{result['turns']}, {result['turns_per_s']}"),
         ("turn latency p50 / p99 / max", f"{result['p50_ms']} / {result['p99_ms']} / {result['max_ms']} ms"),
+        ("p50 / p99 outside broadcasts", f"{out['p50_ms']} / {out['p99_ms']} ms ({out['turns']} turns)"),
+        ("p50 / p99 while broadcasting", f"{dur['p50_ms']} / {dur['p99_ms']} ms ({dur['turns']} turns)"),
         ("schedule lag p99", f"{result['schedule_lag_p99_ms']} ms"),
         ("CPU s: bot process / connector / wall", f"{cpu['bot_process_s']} / {cpu['connector_process_s']} / {cpu['wall_s']}"),
         ("errors (target 0)", " ".join(f"{k}={v}" for k, v in errors.items())),
@@ -886,6 +923,9 @@ def print_summary(result: dict[str, Any]) -> None:
         ("RSS slope, fit growth", f"{memory['slope_mb_per_min']} MB/min, {memory['fit_growth_mb']} MB over "
                                   f"{memory['window_min']} min (threshold {memory['threshold_mb']} MB)"),
         ("allocated blocks start -> end", f"{memory['allocated_blocks_start']} -> {memory['allocated_blocks_end']}"),
+        ("RSS settled, after malloc_trim", f"{memory['rss_settled_mb']} MB, {memory['rss_settled_after_malloc_trim_mb']} MB"),
+        ("gc objects start -> end", " -> ".join(map(str, memory["gc_objects_start_end"]))),
+        ("tracemalloc diff, settled", f"{memory.get('tracemalloc_total_diff_kb', '-')} KB"),
         ("memory", memory["verdict"]),
     ]  # fmt: skip
     width = max(len(k) for k, _ in rows)
@@ -1050,6 +1090,8 @@ def main() -> None:
     if args.serve_connector:
         serve_connector(args.serve_connector)
         return
+    if args.tracemalloc:
+        tracemalloc.start(1)  # before the bot starts: everything it allocates is traced
     result = asyncio.run(run(args))
     print_summary(result)
     path: Path = args.json or ROOT / "bench" / "results" / f"soak_{args.database}.json"
