@@ -210,7 +210,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             if rows:
                 await db.execute(table.insert(), rows)
         total = per_tenant * args.tenants
-        config = WorkerConfig(tenant_rate=args.ceiling, limiter_pad=args.pad)
+        config = WorkerConfig(tenant_rate=args.ceiling, limiter_pad=args.pad, db_slots=args.db_slots)
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
             transport = BotConnectorTransport(create_authentication("", "", "MultiTenant", "", http), "")
             workers = [DeliveryWorker(engine, transport, config) for _ in range(args.workers)]
@@ -298,6 +298,9 @@ def main() -> None:
     parser.add_argument("--tenants", type=int, default=100)
     parser.add_argument("--ceiling", type=float, default=30.0, help="requests per second per tenant")
     parser.add_argument("--pad", type=float, default=0.01, help="seconds added to the limiter's windows")
+    parser.add_argument(
+        "--db-slots", type=int, default=WorkerConfig().db_slots, help="tenants claiming from the database at once"
+    )
     parser.add_argument("--workers", type=int, default=1, help="delivery workers sharing the queue")
     parser.add_argument("--backend", choices=["postgresql", "sqlite"], default="postgresql")
     parser.add_argument("--port", type=int, default=38_931)

@@ -77,6 +77,9 @@ class WorkerConfig:
     batch: int = 64  # rows claimed at a time per tenant
     lane_concurrency: int = 32  # sends in flight per tenant
     max_in_flight: int = 512  # sends in flight in all
+    # Lanes that may use the database at once (claims, loading notices): with ~100 tenants
+    # claiming together the pool ran dry and chat turns waited seconds for a connection.
+    db_slots: int = 4
     poll: float = 0.2  # seconds between looks for due rows while busy
     idle_poll: float = 2.0  # at most this long between looks when idle (other processes' notices)
     backoff_base: float = 1.0
@@ -125,6 +128,7 @@ class DeliveryWorker:
         self._outcomes: list[Outcome] = []
         self._flushed = asyncio.Event()
         self._in_flight = asyncio.Semaphore(self.config.max_in_flight)
+        self._db_slots = asyncio.Semaphore(self.config.db_slots)
         self._notices: dict[tuple[int, str], tuple[int, Reply]] = {}
         self._views: dict[int, NoticeView] = {}
         self._messages: dict[int, Reply] = {}  # outbox messages by id (task news, reminders)
@@ -226,7 +230,8 @@ class DeliveryWorker:
         limit = asyncio.Semaphore(self.config.lane_concurrency)
         while not self._stopping:
             try:
-                rows = await self.queue.claim(lane, self.config.batch, self._clock())
+                async with self._db_slots:
+                    rows = await self.queue.claim(lane, self.config.batch, self._clock())
             except Exception:
                 log.exception("could not claim notices for tenant %s", lane)
                 return
@@ -234,8 +239,9 @@ class DeliveryWorker:
                 return
             self._held.update(r.id for r in rows)
             try:
-                await self._load_notices({r.incident_id for r in rows if r.incident_id is not None})
-                await self._load_messages({r.message_id for r in rows if r.message_id is not None})
+                async with self._db_slots:
+                    await self._load_notices({r.incident_id for r in rows if r.incident_id is not None})
+                    await self._load_messages({r.message_id for r in rows if r.message_id is not None})
             except Exception:
                 log.exception("could not load the notices to send; handing the rows back")
                 ids = [r.id for r in rows]

@@ -168,6 +168,9 @@ def configure_logging(json: bool, level: int, stream: IO[str] | None = None) -> 
     # The middleware logs every request (without the client's address); aiohttp's access log
     # would repeat it.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # msrest warns about every field botbuilder's models do not know, e.g. the "trigger" Teams
+    # sends with each card button press: one useless warning per press.
+    logging.getLogger("msrest.serialization").setLevel(logging.ERROR)
     return handler
 
 

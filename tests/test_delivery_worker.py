@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import aiohttp
 import pytest
@@ -344,3 +345,33 @@ async def test_a_refused_service_url_fails_at_once_without_retries(setup: Setup)
     assert transport.tries[refused] == 1
     assert counts.failures[0][2].startswith("refused:")
     assert active
+
+
+async def test_lanes_share_a_few_database_slots(setup: Setup) -> None:
+    """Many tenants claiming at once must not take the whole connection pool (chat turns share
+    it): at most `db_slots` claims run at the same time, and everything is still delivered."""
+    ids = await conversations(setup, {f"t{i}": 3 for i in range(12)})
+    worker = setup.worker(WorkerConfig(**{**FAST.__dict__, "db_slots": 2}))
+    claim = worker.queue.claim
+    running = peak = 0
+
+    async def counting_claim(lane: str, limit: int, now: datetime) -> Any:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        try:
+            await asyncio.sleep(0.01)  # hold the slot a moment, as a slow database would
+            return await claim(lane, limit, now)
+        finally:
+            running -= 1
+
+    worker.queue.claim = counting_claim  # type: ignore[method-assign]
+    worker.start()
+    try:
+        incident, _ = await announce(setup.engine, NEW, datetime.now(UTC), datetime.now(UTC))
+        worker.wake()
+        await finished(setup, incident)
+    finally:
+        await worker.stop()
+    assert {r.conversation_id for r in setup.connector.received} == set(ids)
+    assert 1 <= peak <= 2

@@ -454,3 +454,26 @@ def _actions(node: Any) -> Iterator[dict[str, Any]]:
     elif isinstance(node, list):
         for item in node:
             yield from _actions(item)
+
+
+def test_a_card_press_does_not_log_msrest_warnings() -> None:
+    """Teams sends "trigger" with every Action.Execute; botbuilder's model does not know it and
+    msrest warned once per press. The serve logging keeps that out."""
+    from botbuilder.schema import AdaptiveCardInvokeValue
+
+    root = logging.getLogger()
+    msrest = logging.getLogger("msrest.serialization")
+    saved = (list(root.handlers), root.level, msrest.level)
+    try:
+        stream = io.StringIO()
+        configure_logging(json=True, level=logging.INFO, stream=stream)
+        # What botbuilder does with an adaptiveCard/action invoke's value.
+        AdaptiveCardInvokeValue(**{"action": {"type": "Action.Execute"}, "trigger": "manual"})
+        assert "trigger" not in stream.getvalue()
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in saved[0]:
+            root.addHandler(handler)
+        root.setLevel(saved[1])
+        msrest.setLevel(saved[2])
