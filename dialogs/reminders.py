@@ -62,6 +62,7 @@ async def command(
         if incoming.timezone:
             updated = replace(updated, time_zone=known_zone(incoming.timezone))
         await subscriptions.remember(db, info, now)
+        await subscriptions.set_language(db, incoming.conversation_id, parsed.lang, now)  # reminders speak it
         await reminders.save_reminder_settings(
             db, subscriptions.base_conversation_id(incoming.conversation_id), updated, now
         )

@@ -202,6 +202,15 @@ async def set_news(db: AsyncConnection, info: ConversationInfo, on: bool, now: d
     )
 
 
+async def set_language(db: AsyncConnection, conversation_id: str, lang: str, now: datetime) -> None:
+    """The language proactive messages (notices, news, reminders) use in this conversation."""
+    await db.execute(
+        update(_REF)
+        .where(_REF.c.conversation_id == base_conversation_id(conversation_id))
+        .values(lang=lang, updated_at=now)
+    )
+
+
 async def news_setting(db: AsyncConnection, conversation_id: str) -> bool:
     row = (
         await db.execute(
@@ -220,7 +229,9 @@ def news_recipients(municipality_code: int, lang: str) -> Any:
         _REF.c.active.is_(True),
         _REF.c.news.is_(True),
         _REF.c.lang == lang,
-        _REF.c.tenant_id.in_(select(_TENANT.c.tenant_id).where(_TENANT.c.municipality_code == municipality_code)),
+        _REF.c.tenant_id.in_(
+            select(_TENANT.c.tenant_id).where(_TENANT.c.municipality_code == municipality_code)
+        ),
     )
 
 

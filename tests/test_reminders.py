@@ -23,6 +23,7 @@ from dialogs.reminders import plan_reminders
 from storage.db import create_engine
 from storage.domain import TaskStatus
 from storage.models import (
+    ConversationRef,
     MunicipalityTaskStatus,
     NoticeDelivery,
     OutboxMessage,
@@ -127,6 +128,15 @@ async def test_reminder_commands_store_the_setting_with_the_clients_time_zone(
     assert "Påmindelser slået fra" in off.text
     english = await reminder_bot.ask_one("remind us about events", conversation_id=CHAT, locale="en-US")
     assert "Reminders turned on" in english.text
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as db:
+            lang = (
+                await db.execute(select(ConversationRef.lang).where(ConversationRef.conversation_id == CHAT))
+            ).scalar_one()
+    finally:
+        await engine.dispose()
+    assert lang == "en"  # the reminders come in the language they were asked for in
     # An ordinary question is not a command.
     answer = await reminder_bot.ask_one("hvornår er fristen for kontaktpunkt?", conversation_id=CHAT)
     assert "Påmind" not in answer.text.split("\n")[0]
