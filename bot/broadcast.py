@@ -349,7 +349,12 @@ class DeliveryWorker:
         return Sent(row.id, activity_id, version, self._clock())
 
     async def _attempt_message(self, row: Claimed, lane: str) -> Outcome:
-        message = self._messages.get(row.message_id) if row.message_id is not None else None
+        if row.message_id is None:
+            return Failed(row.id, row.attempts, "a message row without its message")
+        message = self._messages.get(row.message_id)
+        if message is None:  # the cache was cleared since the claim: read it again
+            await self._load_messages({row.message_id})
+            message = self._messages.get(row.message_id)
         if message is None:
             return Failed(row.id, row.attempts, "the message no longer exists")
         await self._conversations.acquire(row.conversation_id)

@@ -13,7 +13,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from dialogs.conversation import Conversation
 from dialogs.news import queue_news
 from dialogs.reminders import plan_reminders
+from storage.housekeeping import prune
 
 log = logging.getLogger(__name__)
 
@@ -81,12 +82,13 @@ class Scheduler:
 
 
 SCHEDULER = web.AppKey("scheduler", Scheduler)
+PRUNE_EVERY = timedelta(hours=1)
 
 
 def standard_jobs(
     engine: AsyncEngine, conversation: Conversation, clock: Callable[[], datetime]
 ) -> list[Job]:
-    """The bot's jobs: task news and reminders. `clock` is the bot's clock (fixed in the demo), used for what
+    """The bot's jobs: task news, reminders, and pruning what they leave behind (hourly). `clock` is the bot's clock (fixed in the demo), used for what
     the messages say; rows are queued at the real time."""
 
     async def news() -> int:
@@ -95,4 +97,17 @@ def standard_jobs(
     async def reminders() -> int:
         return await plan_reminders(engine, clock(), queued_at=datetime.now(UTC))
 
-    return [Job("task news", news), Job("reminders", reminders)]
+    pruned_at: list[datetime] = []
+
+    async def housekeeping() -> int:
+        real_now = datetime.now(UTC)
+        if pruned_at and real_now - pruned_at[-1] < PRUNE_EVERY:
+            return 0
+        pruned_at[:] = [real_now]
+        async with engine.begin() as db:
+            pruned = await prune(db, real_now)
+        if pruned.total:
+            log.info("pruned %s", pruned)
+        return 0
+
+    return [Job("task news", news), Job("reminders", reminders), Job("housekeeping", housekeeping)]

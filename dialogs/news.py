@@ -88,13 +88,25 @@ async def queue_news(
     batch: int = 20,
 ) -> int:
     """Queue pending task news for delivery; returns how many conversation deliveries it queued.
-    `now` is the bot's clock (the card's wording), `queued_at` the real one (when rows are due)."""
+    `now` is the bot's clock (the card's wording), `queued_at` the real one (when rows are due).
+    A batch of news per transaction, until none is left."""
     queued = 0
-    queued_at = queued_at or now
+    while True:
+        items, added = await _queue_batch(engine, status, now, queued_at or now, batch)
+        queued += added
+        if items < batch:
+            return queued
+
+
+async def _queue_batch(
+    engine: AsyncEngine, status: StatusFlow, now: datetime, queued_at: datetime, batch: int
+) -> tuple[int, int]:
+    """(news items handled, deliveries queued) for one batch, in one transaction."""
+    queued = 0
     async with engine.begin() as db:
         news = await pending_news(db, limit=batch, claim=True)
         if not news:
-            return 0
+            return 0, 0
         audiences = await news_audiences(db)
         names = {m.code: m.name for m in await queries.municipalities(db)} if audiences else {}
         tasks: dict[int, dict[str, TaskView]] = {}
@@ -116,4 +128,4 @@ async def queue_news(
         await mark_news_sent(db, [n.id for n in news], queued_at)
     if queued:
         log.info("queued %d task news deliveries for %d news item(s)", queued, len(news))
-    return queued
+    return len(news), queued

@@ -17,6 +17,7 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, exists, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from dialogs import formatting as fmt
 from dialogs import reminder_commands, reminder_message
 from dialogs.answers import say, task_detail_answer
 from dialogs.cards import render_card
@@ -85,13 +86,26 @@ async def plan_reminders(
 ) -> int:
     """Queue one message per due conversation with everything that has become due for it since
     its last run; returns how many it queued. `now` decides what is due (the bot's clock);
-    `queued_at` is when the rows become sendable (the real clock)."""
+    `queued_at` is when the rows become sendable (the real clock). Works through every due
+    conversation, a batch per transaction (08:00 on a Monday is busy)."""
     queued = 0
-    queued_at = queued_at or now
+    while True:
+        claimed, added = await _plan_batch(engine, now, queued_at or now, batch)
+        queued += added
+        if claimed < batch:
+            break
+    if queued:
+        log.info("queued %d reminder message(s)", queued)
+    return queued
+
+
+async def _plan_batch(engine: AsyncEngine, now: datetime, queued_at: datetime, batch: int) -> tuple[int, int]:
+    """(conversations claimed, messages queued) for one batch, in one transaction."""
+    queued = 0
     async with engine.begin() as db:
         claimed = await reminders.claim_due(db, now, batch)
         if not claimed:
-            return 0
+            return 0, 0
         events = await queries.events_in(db, Period(now - timedelta(days=1), now + timedelta(days=120)))
         incidents = await queries.incidents(db, open_only=True)
         names = {m.code: m.name for m in await queries.municipalities(db)}
@@ -128,9 +142,7 @@ async def plan_reminders(
                 )
                 keys = found.keys()
             await reminders.record_run(db, conversation, keys, now)
-    if queued:
-        log.info("queued %d reminder message(s)", queued)
-    return queued
+    return len(claimed), queued
 
 
 # --- KOMBIT: remind those who have not completed a task -------------------------------------------
@@ -193,7 +205,7 @@ async def chase_preview(db: AsyncConnection, text: str, asker: Asker, now: datet
                 f"I could not tell which active task you mean. E.g.: {titles}.",
             ),
         )
-    day = now.date().isoformat()
+    day = fmt.local(now).date().isoformat()  # "once a day": a Danish day
     count = int(
         (
             await db.execute(
@@ -250,7 +262,7 @@ async def chase_send(
                 "Only KOMBIT staff can send reminders.",
             ),
         )
-    day = now.date().isoformat()
+    day = fmt.local(now).date().isoformat()  # "once a day": a Danish day
     key = f"chase:{task_id}:{day}"
     if db.dialect.name != "postgresql":
         await db.execute(_SENT.delete().where(_SENT.c.key == "\x00"))  # SQLite: take the write lock first

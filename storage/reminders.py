@@ -16,10 +16,13 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, false, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import ConversationRef, ReminderSent, ReminderSetting, Tenant
 from storage.reminder_rules import ReminderSettings, format_days, next_run, settings_from_row
+from storage.subscriptions import base_conversation_id
 
 _SETTING = cast(Table, ReminderSetting.__table__)
 _SENT = cast(Table, ReminderSent.__table__)
@@ -45,7 +48,9 @@ def _values(settings: ReminderSettings) -> dict[str, object]:
 
 
 async def _ref_id(db: AsyncConnection, conversation_id: str) -> int | None:
-    row = (await db.execute(select(_REF.c.id).where(_REF.c.conversation_id == conversation_id))).first()
+    # A channel thread ("19:x;messageid=1") keeps the channel's settings.
+    wanted = base_conversation_id(conversation_id)
+    row = (await db.execute(select(_REF.c.id).where(_REF.c.conversation_id == wanted))).first()
     return int(row.id) if row is not None else None
 
 
@@ -72,11 +77,12 @@ async def save_reminder_settings(
         "next_run_at": next_run(settings, now) if settings.enabled else None,
         "updated_at": now,
     }
-    changed = await db.execute(
-        update(_SETTING).where(_SETTING.c.conversation_ref_id == ref_id).values(**values)
+    # One statement, so two commands at the same moment do not both insert.
+    dialect_insert = postgresql_insert if db.dialect.name == "postgresql" else sqlite_insert
+    statement = dialect_insert(_SETTING).values(conversation_ref_id=ref_id, **values)
+    await db.execute(
+        statement.on_conflict_do_update(index_elements=[_SETTING.c.conversation_ref_id], set_=values)
     )
-    if not changed.rowcount:
-        await db.execute(insert(_SETTING).values(conversation_ref_id=ref_id, **values))
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,11 +131,13 @@ async def claim_due(db: AsyncConnection, now: datetime, limit: int = 50) -> list
     for row in rows:
         ref = refs.get(row.conversation_ref_id)
         if ref is None or not ref.active:
-            # The bot left the conversation: stop planning for it (it resumes when re-enabled).
+            # The bot is not in the conversation (removed, or Teams refused a send): remind of
+            # nothing now, and look again later, in case it is installed again.
+            settings = settings_of(row)
             await db.execute(
                 update(_SETTING)
                 .where(_SETTING.c.conversation_ref_id == row.conversation_ref_id)
-                .values(next_run_at=None)
+                .values(last_run_at=now, next_run_at=next_run(settings, now))
             )
             continue
         due.append(

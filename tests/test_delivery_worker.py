@@ -375,3 +375,25 @@ async def test_lanes_share_a_few_database_slots(setup: Setup) -> None:
         await worker.stop()
     assert {r.conversation_id for r in setup.connector.received} == set(ids)
     assert 1 <= peak <= 2
+
+
+async def test_a_message_whose_cached_body_was_dropped_is_read_again(setup: Setup) -> None:
+    """The worker's cache of message bodies is cleared when it grows; a row claimed before that
+    and sent after is read from the database again instead of failing."""
+    from bot.broadcast import MESSAGE
+    from dialogs.model import Reply
+    from storage.delivery import Claimed, Sent, add_message
+
+    [conversation] = await conversations(setup, {"t1": 1})
+    async with setup.engine.begin() as db:
+        message_id = await add_message(
+            db, "reminder:1", Reply(text="Påmindelse").to_json(), datetime.now(UTC)
+        )
+    worker = setup.worker()
+    row = Claimed(
+        1, None, 1, MESSAGE, 1, conversation, setup.connector.url + "/", "t1", "da", 0, message_id=message_id
+    )
+    outcome = await worker._attempt_message(row, "t1")
+    assert isinstance(outcome, Sent)
+    [received] = setup.connector.received
+    assert received.conversation_id == conversation and received.text == "Påmindelse"

@@ -280,3 +280,66 @@ async def test_kombit_chases_the_municipalities_that_lack_a_task(
     assert sent.conversation_id == "a:vejle"
     assert sent.text.startswith(f"Påmindelse: {KONTAKTPUNKT}")
     assert "KOMBIT minder Vejle om denne KLIK-opgave" in sent.text
+
+
+async def test_a_channel_keeps_its_settings_across_threads(
+    reminder_bot: BotUnderTest, database_url: str
+) -> None:
+    """In a channel every message is in some thread ("…;messageid=…"): the settings are the
+    channel's, so a second command adds to the first."""
+    channel = "19:vejle-drift@thread.tacv2"
+    await reminder_bot.ask_one(
+        "påmind os om frister", conversation_id=f"{channel};messageid=1", conversation_type="channel"
+    )
+    await reminder_bot.ask_one(
+        "påmind os om arrangementer", conversation_id=f"{channel};messageid=2", conversation_type="channel"
+    )
+    shown = await reminder_bot.ask_one(
+        "vis påmindelser", conversation_id=f"{channel};messageid=3", conversation_type="channel"
+    )
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as db:
+            stored = await reminder_settings(db, channel)
+    finally:
+        await engine.dispose()
+    assert stored.deadlines and stored.events
+    assert "Frister: 7 og 1 dag før" in shown.text
+
+
+async def test_reminders_resume_when_the_bot_is_installed_again(
+    reminder_bot: BotUnderTest, database_url: str
+) -> None:
+    await reminder_bot.ask_one("påmind os om frister", conversation_id=CHAT)
+    removed = reminder_bot.activity(
+        None, activity_type="installationUpdate", action="remove", conversation_id=CHAT
+    )
+    assert (await reminder_bot.post(removed)).status in (200, 201)
+    assert await _plan(database_url, cph(24, 8)) == 0  # not in the conversation: nothing sent
+    await install(reminder_bot, CHAT, "personal")
+    assert await _plan(database_url, cph(30, 8)) == 1  # back: the day-before reminder comes
+    assert UNDERSKRIFT in (await _bodies(database_url))[0]
+
+
+async def test_old_reminder_records_and_sent_messages_are_pruned(
+    reminder_bot: BotUnderTest, database_url: str
+) -> None:
+    from storage.housekeeping import prune
+
+    await reminder_bot.ask_one("påmind os om frister", conversation_id=CHAT)
+    assert await _plan(database_url, cph(24, 8)) == 1
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as db:
+            await db.execute(update(NoticeDelivery).values(state="sent"))
+            kept = await prune(db, cph(24, 9))  # a day later: everything is kept
+            gone = await prune(db, cph(24, 9, month=4))  # past 60 days: gone
+            counts = [
+                (await db.execute(select(func.count()).select_from(table))).scalar_one()
+                for table in (NoticeDelivery, OutboxMessage, ReminderSent)
+            ]
+    finally:
+        await engine.dispose()
+    assert kept.total == 0
+    assert (gone.deliveries, gone.messages, gone.reminder_keys) == (1, 1, 2)
+    assert counts == [0, 0, 0]

@@ -15,6 +15,11 @@ target_metadata = Base.metadata
 
 
 def _run(connection: Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        # Batch migrations rebuild a table (copy, DROP, rename): with foreign keys on, the DROP
+        # would cascade and empty the tables that refer to it (Alembic's advice: keys off).
+        # Outside any transaction, where SQLite honours the pragma.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

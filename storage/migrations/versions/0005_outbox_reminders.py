@@ -68,6 +68,9 @@ def upgrade() -> None:
 
     with op.batch_alter_table("conversation_ref", schema=None) as batch_op:
         batch_op.add_column(sa.Column("news", sa.Boolean(), server_default=sa.true(), nullable=False))
+    # Existing conversations get task news where they get incident notices (as new ones do):
+    # not the channels a team unsubscribed, not the conversations that said "afmeld".
+    op.execute("UPDATE conversation_ref SET news = subscribed")
 
     with op.batch_alter_table("notice_delivery", schema=None) as batch_op:
         batch_op.add_column(sa.Column("message_id", sa.Integer(), nullable=True))
