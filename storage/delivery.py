@@ -340,16 +340,13 @@ _QUEUED_COLUMNS = [
 ]
 
 
-async def enqueue_posts(db: AsyncConnection, incident_id: int, systems: Sequence[str], now: datetime) -> int:
-    """Queue the notice's post for every active, subscribed conversation whose filter matches
-    (a filter matches when it names one of the affected systems). One INSERT ... SELECT: the
-    conversations are never loaded into memory."""
-    matches = [_REF.c.systems == ""]
-    matches += [_REF.c.systems.contains(f"|{s}|", autoescape=True) for s in systems]
-    chosen = select(
-        literal(incident_id).label("incident_id"),
+def _to_conversations(key: Any, kind: str, now: datetime) -> Any:
+    """The SELECT of new pending rows, one per conversation_ref row chosen by its WHERE: `key`
+    is the incident id or the message id (the first of the queued columns)."""
+    return select(
+        key,
         literal(1).label("version"),
-        literal(POST).label("kind"),
+        literal(kind).label("kind"),
         _REF.c.id,
         _REF.c.conversation_id,
         _REF.c.service_url,
@@ -359,7 +356,18 @@ async def enqueue_posts(db: AsyncConnection, incident_id: int, systems: Sequence
         literal(now, _ND.c.available_at.type).label("available_at"),
         literal(0).label("attempts"),
         literal("").label("last_error"),
-    ).where(_REF.c.active.is_(True), _REF.c.subscribed.is_(True), or_(*matches))
+    )
+
+
+async def enqueue_posts(db: AsyncConnection, incident_id: int, systems: Sequence[str], now: datetime) -> int:
+    """Queue the notice's post for every active, subscribed conversation whose filter matches
+    (a filter matches when it names one of the affected systems). One INSERT ... SELECT: the
+    conversations are never loaded into memory."""
+    matches = [_REF.c.systems == ""]
+    matches += [_REF.c.systems.contains(f"|{s}|", autoescape=True) for s in systems]
+    chosen = _to_conversations(literal(incident_id).label("incident_id"), POST, now).where(
+        _REF.c.active.is_(True), _REF.c.subscribed.is_(True), or_(*matches)
+    )
     result = await db.execute(_ND.insert().from_select(_QUEUED_COLUMNS, chosen))
     return int(result.rowcount or 0)
 
@@ -401,20 +409,9 @@ async def add_message(db: AsyncConnection, subject: str, body: str, now: datetim
 async def enqueue_message(db: AsyncConnection, message_id: int, recipients: Any, now: datetime) -> int:
     """Queue an outbox message for every active conversation matching `recipients` (a condition
     on conversation_ref), in one INSERT ... SELECT."""
-    chosen = select(
-        literal(message_id).label("message_id"),
-        literal(1).label("version"),
-        literal(MESSAGE).label("kind"),
-        _REF.c.id,
-        _REF.c.conversation_id,
-        _REF.c.service_url,
-        func.coalesce(_REF.c.tenant_id, ""),
-        _REF.c.lang,
-        literal(PENDING).label("state"),
-        literal(now, _ND.c.available_at.type).label("available_at"),
-        literal(0).label("attempts"),
-        literal("").label("last_error"),
-    ).where(_REF.c.active.is_(True), recipients)
+    chosen = _to_conversations(literal(message_id).label("message_id"), MESSAGE, now).where(
+        _REF.c.active.is_(True), recipients
+    )
     columns = ["message_id", *_QUEUED_COLUMNS[1:]]
     result = await db.execute(_ND.insert().from_select(columns, chosen))
     return int(result.rowcount or 0)

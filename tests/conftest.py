@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import SessionFactory, create_engine, session_factory
 from tests.databases import BACKENDS, PostgresTemplates, SqliteTemplates
-from tests.harness import BotUnderTest, start_bot
+from tests.harness import BotUnderTest, running_bot
 
 # The demo clock: the programme-leader meeting of 23 January 2019, 10:00 in Copenhagen.
 DEMO_NOW = datetime.fromisoformat("2019-01-23T10:00:00+01:00")
@@ -63,11 +63,5 @@ def sessions(engine: AsyncEngine) -> SessionFactory:
 @pytest.fixture
 async def bot(database_url: str) -> AsyncIterator[BotUnderTest]:
     """The bot on loopback over the demo database at the demo clock, with a fake connector."""
-    bot, connector = await start_bot(database_url, now=DEMO_NOW)
-    try:
+    async with running_bot(database_url, now=DEMO_NOW) as bot:
         yield bot
-    finally:
-        await bot.http.close()
-        await bot.server.close()
-        await connector.close()
-    assert connector.invalid_cards == [], "the bot sent cards that are not valid Adaptive Cards 1.5"

@@ -13,7 +13,7 @@ from storage.db import create_engine
 from storage.models import Event, MunicipalityTaskStatus
 from tests.catalogue_helpers import as_yaml, demo_catalogue, jsonable, snapshot
 from tests.conftest import DEMO_NOW
-from tests.harness import BotUnderTest, start_bot
+from tests.harness import BotUnderTest, running_bot
 from tests.test_catalogue_files import BOMB
 
 TOKEN = "operator-secret-token"
@@ -22,13 +22,8 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 @pytest.fixture
 async def operator_bot(database_url: str) -> AsyncIterator[BotUnderTest]:
-    bot, connector = await start_bot(database_url, now=DEMO_NOW, admin_token=TOKEN)
-    try:
+    async with running_bot(database_url, now=DEMO_NOW, admin_token=TOKEN) as bot:
         yield bot
-    finally:
-        await bot.http.close()
-        await bot.server.close()
-        await connector.close()
 
 
 def _url(bot: BotUnderTest, path: str) -> str:

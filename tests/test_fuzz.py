@@ -21,7 +21,7 @@ from dialogs.dates import find_period
 from dialogs.understanding import understand
 from storage.domain import COPENHAGEN
 from tests.conftest import DEMO_NOW
-from tests.harness import KOMBIT, UNKNOWN_TENANT, VEJLE, BotUnderTest, start_bot
+from tests.harness import KOMBIT, UNKNOWN_TENANT, VEJLE, BotUnderTest, running_bot
 
 TOKEN = "fuzz-operator-token"
 
@@ -434,13 +434,8 @@ CATALOGUES = near(
 
 @pytest.fixture
 async def operator_bot(database_url: str) -> AsyncIterator[BotUnderTest]:
-    bot, connector = await start_bot(database_url, now=DEMO_NOW, admin_token=TOKEN)
-    try:
+    async with running_bot(database_url, now=DEMO_NOW, admin_token=TOKEN) as bot:
         yield bot
-    finally:
-        await bot.http.close()
-        await bot.server.close()
-        await connector.close()
 
 
 async def _call(bot: BotUnderTest, method: str, path: str, body: Any) -> tuple[int, str]:

@@ -16,7 +16,7 @@ from bot.broadcast import WorkerConfig
 from storage.db import create_engine
 from storage.models import ConversationRef, Incident
 from tests.conftest import DEMO_NOW
-from tests.harness import KOMBIT, VEJLE, BotUnderTest, start_bot
+from tests.harness import KOMBIT, VEJLE, BotUnderTest, running_bot
 
 TOKEN = "s3cret-operator-token"
 TEAM = "19:team@thread.tacv2"
@@ -33,14 +33,8 @@ ADGANGSSTYRING = {
 
 @pytest.fixture
 async def notice_bot(database_url: str) -> AsyncIterator[BotUnderTest]:
-    bot, connector = await start_bot(database_url, now=DEMO_NOW, admin_token=TOKEN, delivery=FAST)
-    try:
+    async with running_bot(database_url, now=DEMO_NOW, admin_token=TOKEN, delivery=FAST) as bot:
         yield bot
-    finally:
-        await bot.http.close()
-        await bot.server.close()
-        await connector.close()
-    assert connector.invalid_cards == [], "the bot sent cards that are not valid Adaptive Cards 1.5"
 
 
 async def install(bot: BotUnderTest, conversation_id: str, conversation_type: str, **kwargs: Any) -> None:
