@@ -9,7 +9,9 @@ from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.activities import to_incoming
+from dialogs import subscriptions as subscription_commands
 from dialogs.model import Incoming
+from dialogs.understanding import Language
 from storage import subscriptions
 from storage.subscriptions import ConversationInfo
 
@@ -17,15 +19,9 @@ log = logging.getLogger(__name__)
 
 
 def conversation_info(incoming: Incoming) -> ConversationInfo:
-    return ConversationInfo(
-        conversation_id=incoming.conversation_id,
-        service_url=incoming.service_url,
-        tenant_id=incoming.tenant_id,
-        conversation_type=incoming.conversation_type,
-        team_id=incoming.team_id,
-        channel=incoming.channel_id or "msteams",
-        lang="en" if (incoming.locale or "").lower().startswith("en") else "da",
-    )
+    """An install or removal has no words to go by: the client's locale decides the language."""
+    lang: Language = "en" if (incoming.locale or "").lower().startswith("en") else "da"
+    return subscription_commands.conversation_info(incoming, lang)
 
 
 async def remember(db: AsyncConnection, activity: Activity) -> None:

@@ -54,7 +54,7 @@ def deadline_text(task: TaskView, lang: Language) -> str:
     return say(lang, "Ingen frist", "No deadline")
 
 
-def _marks(task: TaskView, lang: Language) -> list[str]:
+def task_marks(task: TaskView, lang: Language) -> list[str]:
     marks = []
     if task.mandatory:
         marks.append(say(lang, "Obligatorisk", "Mandatory"))
@@ -76,7 +76,7 @@ def _overdue_warning(task: TaskView, now: datetime, lang: Language) -> str | Non
 
 def task_section(task: TaskView, now: datetime, lang: Language, *, show_status: bool) -> Section:
     first = say(lang, "Frist", "Deadline") + ": " + deadline_text(task, lang)
-    line = " · ".join([first, *_marks(task, lang)])
+    line = " · ".join([first, *task_marks(task, lang)])
     lines = [line]
     if show_status:
         lines.append(say(lang, "Jeres status", "Your status") + ": " + fmt.status(task.status, lang))

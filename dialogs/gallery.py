@@ -271,8 +271,8 @@ CARDS: tuple[tuple[str, CardBuilder], ...] = (
     ("subscription-on", lambda s, lang: subscriptions._show(Subscription("19:general@thread.tacv2", True, ("SAPA", "BBR")), True, s.channel, lang)),
     ("subscription-off", lambda s, lang: subscriptions._show(Subscription("19:other@thread.tacv2", False, (), "19:general@thread.tacv2"), False, s.channel, lang)),
     # Task news (issue 5)
-    ("task-news", lambda s, lang: news.news_document(s.news("new"), s.task("mbp-kontaktpunkt-incident"), s.municipality, s.flow, s.asker, s.now, lang)),
-    ("task-news-deadline", lambda s, lang: news.news_document(s.news(NEWS_DEADLINE_CHANGED), s.task("mbp-kontaktpunkt-incident"), s.municipality, s.flow, s.asker, s.now, lang)),
+    ("task-news", lambda s, lang: news.news_document(s.news("new"), s.task("mbp-kontaktpunkt-incident"), s.data.municipality_code, s.municipality, s.flow, s.now, lang)),
+    ("task-news-deadline", lambda s, lang: news.news_document(s.news(NEWS_DEADLINE_CHANGED), s.task("mbp-kontaktpunkt-incident"), s.data.municipality_code, s.municipality, s.flow, s.now, lang)),
     ("news-on", lambda s, lang: subscriptions._news_answer(True, s.channel, lang)),
     ("news-off", lambda s, lang: subscriptions._news_answer(False, s.channel, lang)),
     # Reminders (issue 6)

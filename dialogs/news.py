@@ -11,16 +11,14 @@ The delivery worker then sends them under the same limits as incident notices.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dialogs import formatting as fmt
-from dialogs.answers import say, task_detail_answer
+from dialogs.answers import say
 from dialogs.conversation import to_reply
 from dialogs.document import Document
-from dialogs.model import Asker
 from dialogs.status_flow import StatusFlow
 from dialogs.understanding import Language
 from storage import queries
@@ -35,9 +33,9 @@ log = logging.getLogger(__name__)
 def news_document(
     news: PendingNews,
     task: TaskView,
+    municipality_code: int,
     municipality: str,
     status: StatusFlow,
-    asker: Asker,
     now: datetime,
     lang: Language,
 ) -> Document:
@@ -62,21 +60,14 @@ def news_document(
             f"KOMBIT har offentliggjort en ny KLIK-opgave til {municipality}.",
             f"KOMBIT has published a new KLIK task for {municipality}.",
         )
-    doc = task_detail_answer(
-        task,
-        now,
-        lang,
-        show_status=True,
-        status_actions=status.status_actions(task, asker, lang),
-        intro=intro,
-    )
     footer = say(
         lang,
         "Skriv \u201eafmeld nyheder\u201c for ikke at få nye opgaver her.",
         "Write \u201cunsubscribe from task news\u201d to stop getting new tasks here.",
     )
-    note = f"{doc.note}\n\n{footer}" if doc.note else footer
-    return replace(doc, title=title, note=note)
+    return status.proactive_card(
+        task, municipality_code, municipality, now, lang, title=title, intro=intro, footer=footer
+    )
 
 
 async def queue_news(
@@ -120,8 +111,7 @@ async def _queue_batch(
                     continue
                 lang: Language = "en" if lang_text == "en" else "da"
                 name = names.get(code, str(code))
-                asker = Asker(tenant_id=None, municipality_code=code, municipality_name=name)
-                reply = to_reply(news_document(item, task, name, status, asker, now, lang))
+                reply = to_reply(news_document(item, task, code, name, status, now, lang))
                 subject = f"news:{item.id}:{code}:{lang}"
                 message_id = await add_message(db, subject, reply.to_json(), queued_at)
                 queued += await enqueue_message(db, message_id, news_recipients(code, lang), queued_at)

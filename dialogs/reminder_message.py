@@ -13,7 +13,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from dialogs import formatting as fmt
-from dialogs.answers import ask_action, deadline_text, say, task_action
+from dialogs.answers import ask_action, deadline_text, say, task_action, task_marks
 from dialogs.document import Action, Document, Section
 from dialogs.reminder_commands import STOP_HINT_DA, STOP_HINT_EN
 from dialogs.understanding import Language
@@ -69,15 +69,6 @@ def slot_text(slot: SlotView, tz: ZoneInfo, lang: Language) -> str:
     return f"{first}, {_clock(start, tz, lang)}-{last}"
 
 
-def _marks(task: TaskView, lang: Language) -> list[str]:
-    marks = []
-    if task.mandatory:
-        marks.append(say(lang, "Obligatorisk", "Mandatory"))
-    if task.critical_path:
-        marks.append(say(lang, "På kritisk vej", "On the critical path"))
-    return marks
-
-
 def _place(event: EventView, slot: SlotView | None, lang: Language) -> str:
     if event.online:
         return say(lang, "Via Skype", "On Skype")
@@ -128,7 +119,7 @@ class _Builder:
             )
         days = (task.deadline - self.today).days
         first = say(lang, "Frist", "Deadline") + f": {_day(task.deadline, lang)} ({_relative(days, lang)})"
-        lines = [" · ".join([first, *_marks(task, lang)])]
+        lines = [" · ".join([first, *task_marks(task, lang)])]
         if self.show_status:
             lines.append(say(lang, "Jeres status", "Your status") + ": " + fmt.status(task.status, lang))
         warning = None

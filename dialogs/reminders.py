@@ -19,11 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from dialogs import formatting as fmt
 from dialogs import reminder_commands, reminder_message
-from dialogs.answers import say, task_detail_answer
+from dialogs.answers import say
 from dialogs.cards import render_card
 from dialogs.document import Action, Document
 from dialogs.matching import decide, rank
 from dialogs.model import Asker, Incoming, Reply
+from dialogs.status_answers import refused_answer
 from dialogs.status_flow import StatusFlow
 from dialogs.subscriptions import conversation_info
 from dialogs.text import render_text
@@ -155,6 +156,17 @@ _CHASE = re.compile(
 CHASE_VERB = "reminder_chase"
 
 
+def _kombit_only(lang: Language) -> Document:
+    return refused_answer(
+        say(
+            lang,
+            "Kun KOMBITs medarbejdere kan sende påmindelser til kommunerne.",
+            "Only KOMBIT staff can send reminders to the municipalities.",
+        ),
+        lang,
+    )
+
+
 def _chase_lang(text: str) -> Language:
     return "en" if text.lower().startswith("remind") else "da"
 
@@ -184,14 +196,7 @@ async def chase_preview(db: AsyncConnection, text: str, asker: Asker, now: datet
         return None
     lang = _chase_lang(text)
     if not asker.is_admin:
-        return Document(
-            title=say(lang, "Kun for KOMBIT", "KOMBIT only"),
-            intro=say(
-                lang,
-                "Kun KOMBITs medarbejdere kan sende påmindelser til kommunerne.",
-                "Only KOMBIT staff can send reminders to the municipalities.",
-            ),
-        )
+        return _kombit_only(lang)
     query = normalise(match.group("task") or match.group("task_en") or "")
     active = [t for t in await queries.task_views(db, None) if t.state is TaskState.ACTIVE]
     best, candidates = decide(rank(query, active, lambda t: t.title, lambda t: t.keywords))
@@ -254,14 +259,7 @@ async def chase_send(
     Pressing Send twice (or two staff at once) sends once: the day's key is recorded per
     conversation in the same transaction."""
     if not asker.is_admin:
-        return Document(
-            title=say(lang, "Kun for KOMBIT", "KOMBIT only"),
-            intro=say(
-                lang,
-                "Kun KOMBITs medarbejdere kan sende påmindelser.",
-                "Only KOMBIT staff can send reminders.",
-            ),
-        )
+        return _kombit_only(lang)
     day = fmt.local(now).date().isoformat()  # "once a day": a Danish day
     key = f"chase:{task_id}:{day}"
     if db.dialect.name != "postgresql":
@@ -287,20 +285,20 @@ async def chase_send(
             continue
         title = task.title
         msg_lang: Language = "en" if lang_text == "en" else "da"
-        municipality = Asker(tenant_id=None, municipality_code=code, municipality_name=names.get(code))
-        doc = task_detail_answer(
+        name = names.get(code, str(code))
+        doc = status.proactive_card(
             task,
+            code,
+            name,
             now,
             msg_lang,
-            show_status=True,
-            status_actions=status.status_actions(task, municipality, msg_lang),
+            title=say(msg_lang, f"Påmindelse: {task.title}", f"Reminder: {task.title}"),
             intro=say(
                 msg_lang,
-                f"KOMBIT minder {names.get(code, code)} om denne KLIK-opgave, som I endnu ikke har fuldført.",
-                f"KOMBIT reminds {names.get(code, code)} of this KLIK task, which you have not completed yet.",
+                f"KOMBIT minder {name} om denne KLIK-opgave, som I endnu ikke har fuldført.",
+                f"KOMBIT reminds {name} of this KLIK task, which you have not completed yet.",
             ),
         )
-        doc = replace(doc, title=say(msg_lang, f"Påmindelse: {task.title}", f"Reminder: {task.title}"))
         message_id = await add_message(
             db, f"chase:{task_id}:{code}:{msg_lang}", _reply(doc).to_json(), queued_at
         )

@@ -9,7 +9,7 @@ the asker's, from the tenant; a payload naming another one is refused.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -93,6 +93,32 @@ class StatusFlow:
             }
         )
         return status_answers.status_choice_actions(task, payload, lang)
+
+    def proactive_card(
+        self,
+        task: TaskView,
+        municipality_code: int,
+        municipality: str,
+        now: datetime,
+        lang: Language,
+        *,
+        title: str,
+        intro: str,
+        footer: str | None = None,
+    ) -> Document:
+        """The task card a municipality is sent unasked (task news, KOMBIT's reminder), with its
+        status buttons signed for that municipality."""
+        asker = Asker(tenant_id=None, municipality_code=municipality_code, municipality_name=municipality)
+        doc = answers.task_detail_answer(
+            task,
+            now,
+            lang,
+            show_status=True,
+            status_actions=self.status_actions(task, asker, lang),
+            intro=intro,
+        )
+        note = "\n\n".join(part for part in (doc.note, footer) if part) or None
+        return replace(doc, title=title, note=note)
 
     def detail(
         self,

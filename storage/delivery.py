@@ -292,22 +292,14 @@ class DeliveryQueue:
 
     async def renew(self, ids: Sequence[int], now: datetime) -> None:
         """Extend the leases of the rows this worker still holds."""
-        if not ids:
-            return
-        async with self._engine.begin() as db:
-            for start in range(0, len(ids), 500):
-                await db.execute(
-                    update(_ND)
-                    .where(
-                        _ND.c.id.in_(list(ids[start : start + 500])),
-                        _ND.c.claimed_by == self.worker_id,
-                        _ND.c.state == PENDING,
-                    )
-                    .values(lease_until=now + self.lease)
-                )
+        await self._update_held(ids, lease_until=now + self.lease)
 
     async def release(self, ids: Sequence[int]) -> None:
         """Hand claimed rows back (shutdown): another worker may take them at once."""
+        await self._update_held(ids, claimed_by=None, lease_until=None)
+
+    async def _update_held(self, ids: Sequence[int], **values: Any) -> None:
+        """Set `values` on those of `ids` this worker still holds, 500 ids a statement."""
         if not ids:
             return
         async with self._engine.begin() as db:
@@ -319,7 +311,7 @@ class DeliveryQueue:
                         _ND.c.claimed_by == self.worker_id,
                         _ND.c.state == PENDING,
                     )
-                    .values(claimed_by=None, lease_until=None)
+                    .values(**values)
                 )
 
 

@@ -120,6 +120,18 @@ async def task_views(db: AsyncConnection, municipality_code: int | None) -> list
     ]
 
 
+# An event's columns and one of its slots', as `_event_view` reads them.
+_EVENT_SLOT_COLUMNS = (
+    *Event.__table__.c,
+    EventSlot.starts_at,
+    EventSlot.ends_at,
+    EventSlot.all_day,
+    EventSlot.location.label("slot_location"),
+    EventSlot.sold_out,
+    EventSlot.registration_url.label("slot_registration_url"),
+)
+
+
 def _events_statement(bounded_start: bool, bounded_end: bool) -> Select[Any]:
     matching = select(EventSlot.event_id).join(Event).where(Event.cancelled.is_(False))
     if bounded_end:
@@ -127,15 +139,7 @@ def _events_statement(bounded_start: bool, bounded_end: bool) -> Select[Any]:
     if bounded_start:
         matching = matching.where(EventSlot.ends_at > bindparam("start", type_=EventSlot.ends_at.type))
     return (
-        select(
-            *Event.__table__.c,
-            EventSlot.starts_at,
-            EventSlot.ends_at,
-            EventSlot.all_day,
-            EventSlot.location.label("slot_location"),
-            EventSlot.sold_out,
-            EventSlot.registration_url.label("slot_registration_url"),
-        )
+        select(*_EVENT_SLOT_COLUMNS)
         .join(EventSlot, EventSlot.event_id == Event.id)
         .where(Event.id.in_(matching.scalar_subquery()))
         .order_by(EventSlot.starts_at, EventSlot.id)
@@ -143,15 +147,7 @@ def _events_statement(bounded_start: bool, bounded_end: bool) -> Select[Any]:
 
 
 _EVENT_ROWS = (
-    select(
-        *Event.__table__.c,
-        EventSlot.starts_at,
-        EventSlot.ends_at,
-        EventSlot.all_day,
-        EventSlot.location.label("slot_location"),
-        EventSlot.sold_out,
-        EventSlot.registration_url.label("slot_registration_url"),
-    )
+    select(*_EVENT_SLOT_COLUMNS)
     .join(EventSlot, EventSlot.event_id == Event.id)
     .where(Event.id == bindparam("event_id"))
     .order_by(EventSlot.starts_at, EventSlot.ends_at, EventSlot.id)

@@ -139,18 +139,25 @@ async def subscribe(
     await remember(db, info, now)
     conversation_id = base_conversation_id(info.conversation_id)
     encoded = encode_systems(systems)
-    if info.conversation_type == "channel" and info.team_id:
-        await db.execute(
-            update(_REF)
-            .where(and_(_REF.c.team_id == info.team_id, _REF.c.conversation_id != conversation_id))
-            .values(subscribed=False, updated_at=now)
-        )
+    await _turn_off_other_channels(db, info, conversation_id, now, subscribed=False)
     await db.execute(
         update(_REF)
         .where(_REF.c.conversation_id == conversation_id)
         .values(subscribed=True, systems=encoded, lang=info.lang, updated_at=now)
     )
     return Subscription(conversation_id, True, decode_systems(encoded))
+
+
+async def _turn_off_other_channels(
+    db: AsyncConnection, info: ConversationInfo, conversation_id: str, now: datetime, **off: bool
+) -> None:
+    """One channel per team: in a channel, the team's other channels lose what `off` names."""
+    if info.conversation_type == "channel" and info.team_id:
+        await db.execute(
+            update(_REF)
+            .where(and_(_REF.c.team_id == info.team_id, _REF.c.conversation_id != conversation_id))
+            .values(updated_at=now, **off)
+        )
 
 
 async def unsubscribe(db: AsyncConnection, info: ConversationInfo, now: datetime) -> Subscription:
@@ -189,12 +196,8 @@ async def set_news(db: AsyncConnection, info: ConversationInfo, on: bool, now: d
     like incident notices, one channel per team."""
     await remember(db, info, now)
     conversation_id = base_conversation_id(info.conversation_id)
-    if on and info.conversation_type == "channel" and info.team_id:
-        await db.execute(
-            update(_REF)
-            .where(and_(_REF.c.team_id == info.team_id, _REF.c.conversation_id != conversation_id))
-            .values(news=False, updated_at=now)
-        )
+    if on:
+        await _turn_off_other_channels(db, info, conversation_id, now, news=False)
     await db.execute(
         update(_REF)
         .where(_REF.c.conversation_id == conversation_id)
