@@ -30,6 +30,7 @@ from dialogs.subscriptions import conversation_info
 from dialogs.text import render_text
 from dialogs.understanding import Language, normalise
 from storage import queries, reminders, subscriptions
+from storage.db import serialise
 from storage.delivery import add_message, enqueue_message
 from storage.domain import Period, TaskState, TaskStatus, TaskView
 from storage.models import ConversationRef, MunicipalityTaskStatus, ReminderSent, Tenant
@@ -262,10 +263,7 @@ async def chase_send(
         return _kombit_only(lang)
     day = fmt.local(now).date().isoformat()  # "once a day": a Danish day
     key = f"chase:{task_id}:{day}"
-    if db.dialect.name != "postgresql":
-        await db.execute(_SENT.delete().where(_SENT.c.key == "\x00"))  # SQLite: take the write lock first
-    else:
-        await db.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
+    await serialise(db, key)  # two presses at once: the second sees the first's records
     rows = (
         await db.execute(
             select(_REF.c.id, _REF.c.lang, _TENANT.c.municipality_code)

@@ -27,17 +27,16 @@ from sqlalchemy import (
     bindparam,
     delete,
     exists,
-    false,
     insert,
     literal_column,
     select,
-    text,
     true,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.catalogue import Catalogue, CatalogueError, EventSpec, SlotSpec, TaskSpec
+from storage.db import serialise, take_sqlite_write_lock
 from storage.domain import TaskState, TaskStatus
 from storage.models import (
     Event,
@@ -52,9 +51,6 @@ from storage.models import (
 
 NEWS_NEW = "new"
 NEWS_DEADLINE_CHANGED = "deadline_changed"
-
-# pg_advisory_xact_lock key: "klik" "cat" in ASCII, any constant the rest of the bot does not use.
-_LOCK_KEY = 0x6B6C_696B_6361_74
 
 _TASK = cast(Table, Task.__table__)
 _EVENT = cast(Table, Event.__table__)
@@ -174,12 +170,7 @@ async def import_catalogue(
 
 async def lock_catalogue(db: AsyncConnection) -> None:
     """Serialise catalogue writers for the rest of the transaction."""
-    if db.dialect.name == "postgresql":
-        await db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
-    else:
-        # SQLite begins the transaction at the first write and then holds the write lock (others
-        # wait, up to the engine's busy timeout): make that write the first statement.
-        await db.execute(update(_MUNICIPALITY).where(false()).values(name=_MUNICIPALITY.c.name))
+    await serialise(db, "klikbot-catalogue")
 
 
 async def apply_catalogue(
@@ -538,8 +529,8 @@ async def pending_news(db: AsyncConnection, *, limit: int | None = None, claim: 
     """News not yet sent to the municipalities, oldest first. With `claim`, the rows are locked
     for the rest of the transaction, so that of several bot processes one sends each (another
     process skips them on PostgreSQL; SQLite has one writer at a time anyway)."""
-    if claim and db.dialect.name != "postgresql":
-        await lock_catalogue(db)  # take SQLite's write lock before reading
+    if claim:
+        await take_sqlite_write_lock(db)  # PostgreSQL: the rows are locked below instead
     query = (
         select(
             _NEWS.c.id,

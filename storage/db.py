@@ -7,7 +7,13 @@ from typing import Any
 
 from sqlalchemy import event, exc, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.pool import ConnectionPoolEntry
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./klikbot.db"
@@ -124,3 +130,20 @@ _ASYNCPG_UNAVAILABLE = frozenset(
         "InternalClientError",
     }
 )
+
+
+async def take_sqlite_write_lock(db: AsyncConnection) -> None:
+    """SQLite begins a transaction at its first write and then holds the one write lock (other
+    writers wait, up to the busy timeout): make that write the first statement, so what this
+    transaction reads next no other process can change before it commits. No-op elsewhere."""
+    if db.dialect.name == "sqlite":
+        await db.execute(text("UPDATE municipality SET name = name WHERE 1 = 0"))
+
+
+async def serialise(db: AsyncConnection, name: str) -> None:
+    """Run the rest of this transaction alone among those that serialise on `name`: a
+    transaction-scoped advisory lock on PostgreSQL, the write lock on SQLite."""
+    if db.dialect.name == "postgresql":
+        await db.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+    else:
+        await take_sqlite_write_lock(db)

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, false, insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.db import take_sqlite_write_lock
 from storage.models import ConversationRef, ReminderSent, ReminderSetting, Tenant
 from storage.reminder_rules import ReminderSettings, format_days, next_run, settings_from_row
 from storage.subscriptions import base_conversation_id
@@ -99,9 +100,7 @@ class DueConversation:
 async def claim_due(db: AsyncConnection, now: datetime, limit: int = 50) -> list[DueConversation]:
     """Conversations whose reminders are due, locked for this transaction: another process
     skips them (PostgreSQL) or waits for the write lock (SQLite) and then finds them moved on."""
-    if db.dialect.name != "postgresql":
-        # SQLite begins the transaction at the first write: take the write lock before reading.
-        await db.execute(update(_SETTING).where(false()).values(digest=_SETTING.c.digest))
+    await take_sqlite_write_lock(db)  # PostgreSQL: SKIP LOCKED below
     picked = (
         select(_SETTING)
         .where(_SETTING.c.next_run_at.is_not(None), _SETTING.c.next_run_at <= now)
