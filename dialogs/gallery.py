@@ -20,6 +20,7 @@ from dialogs import (
     news,
     reminder_commands,
     reminder_message,
+    reminders,
     status_answers,
     subscriptions,
 )
@@ -279,6 +280,9 @@ CARDS: tuple[tuple[str, CardBuilder], ...] = (
     ("reminder-settings", lambda s, lang: reminder_commands.answer(ALL_REMINDERS, ReminderCommand("on", frozenset({"deadlines", "events", "digest"}), lang), True, lang)),
     ("reminder-settings-off", lambda s, lang: reminder_commands.answer(ReminderSettings(), ReminderCommand("off", frozenset({"deadlines", "events", "digest"}), lang), True, lang)),
     ("reminder", lambda s, lang: reminder_message.render(s.reminders(digest=False), s.municipality, s.now, lang, "Europe/Copenhagen")),
+    ("kombit-chase-preview", lambda s, lang: reminders.chase_preview_answer(s.task("mbp-kontaktpunkt-incident"), 76, lang)),
+    ("kombit-chase-nobody", lambda s, lang: reminders.chase_preview_answer(s.task("mbp-kontaktpunkt-incident"), 0, lang)),
+    ("kombit-chase-sent", lambda s, lang: reminders.chase_sent_answer(s.task("mbp-kontaktpunkt-incident").title, 76, lang)),
     ("reminder-digest", lambda s, lang: reminder_message.render(s.reminders(digest=True), s.municipality, s.now, lang, "Europe/Copenhagen")),
 )  # fmt: skip
 

@@ -221,15 +221,19 @@ async def chase_preview(db: AsyncConnection, text: str, asker: Asker, now: datet
             )
         ).scalar_one()
     )
+    return chase_preview_answer(best, count, lang)
+
+
+def chase_preview_answer(task: TaskView, count: int, lang: Language) -> Document:
     if count == 0:
         intro = say(
             lang,
-            f"Ingen samtaler skal have en påmindelse om \u201e{best.title}\u201c i dag: alle der mangler den, har fået én, eller ingen af dem har klikbot.",
-            f"No conversation needs a reminder about \u201c{best.title}\u201d today: all that lack it got one, or none of them has klikbot.",
+            f"Ingen samtaler skal have en påmindelse om \u201e{task.title}\u201c i dag: alle der mangler den, har fået én, eller ingen af dem har klikbot.",
+            f"No conversation needs a reminder about \u201c{task.title}\u201d today: all that lack it got one, or none of them has klikbot.",
         )
         return Document(title=say(lang, "Ingen at påminde", "Nobody to remind"), intro=intro)
     return Document(
-        title=say(lang, f"Påmind om: {best.title}", f"Remind about: {best.title}"),
+        title=say(lang, f"Påmind om: {task.title}", f"Remind about: {task.title}"),
         intro=say(
             lang,
             f"{count} samtaler i kommuner, der ikke har fuldført opgaven, får en påmindelse med opgaven og statusknapperne.",
@@ -238,12 +242,24 @@ async def chase_preview(db: AsyncConnection, text: str, asker: Asker, now: datet
         actions=[
             Action(
                 say(lang, f"Send til {count}", f"Send to {count}"),
-                data={"klikbot": CHASE_VERB, "task": best.id, "lang": lang},
+                data={"klikbot": CHASE_VERB, "task": task.id, "lang": lang},
                 verb=CHASE_VERB,
                 style="positive",
             )
         ],
         tone="attention",
+    )
+
+
+def chase_sent_answer(title: str, queued: int, lang: Language) -> Document:
+    return Document(
+        title=say(lang, "Påmindelsen er på vej", "The reminder is on its way"),
+        intro=say(
+            lang,
+            f"{queued} samtaler får en påmindelse om \u201e{title}\u201c.",
+            f"{queued} conversations get a reminder about \u201c{title}\u201d.",
+        ),
+        tone="good",
     )
 
 
@@ -305,12 +321,4 @@ async def chase_send(
             insert(_SENT), [{"conversation_ref_id": r, "key": key, "sent_at": now} for r in ref_ids]
         )
     await db.commit()
-    return Document(
-        title=say(lang, "Påmindelsen er på vej", "The reminder is on its way"),
-        intro=say(
-            lang,
-            f"{queued} samtaler får en påmindelse om \u201e{title}\u201c.",
-            f"{queued} conversations get a reminder about \u201c{title}\u201d.",
-        ),
-        tone="good",
-    )
+    return chase_sent_answer(title, queued, lang)
