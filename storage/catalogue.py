@@ -73,6 +73,9 @@ class TaskSpec:
     contact: str
     notes: str
     keywords: tuple[str, ...]
+    # What a municipality says when it has done the task ("skemaet er sendt til KDI"): a report
+    # in these words completes this task (dialogs/reports.py).
+    completion_signals: tuple[str, ...]
     where: str  # "tasks[3] (id mbp-x)": for errors found later, against the database
 
 
@@ -358,6 +361,15 @@ def _keywords(value: Any) -> tuple[str, ...]:
     return tuple(check(v) for v in value)
 
 
+def _signals(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise _Invalid(f"must be a list of phrases, not a {_type_name(value)}")
+    if len(value) > 20:
+        raise _Invalid("has more than 20 completion signals")
+    check = _text(200, empty=False)
+    return tuple(check(v) for v in value)
+
+
 def _task_state(value: Any) -> TaskState:
     text = value.strip().lower() if isinstance(value, str) else value
     text = _DANISH_STATES.get(text, text) if isinstance(text, str) else text
@@ -418,6 +430,7 @@ _TASK_FIELDS = frozenset(
         "contact",
         "notes",
         "keywords",
+        "completion_signals",
         "counts",  # demo only: KLIK's status counts, spread over the municipalities by storage/demo.py
     }
 )
@@ -469,6 +482,7 @@ def parse_task(item: dict[str, Any], where: str, errors: list[str]) -> TaskSpec 
         contact=entry.get("contact", _text(200), ""),
         notes=entry.get("notes", _text(20_000), ""),
         keywords=entry.get("keywords", _keywords, ()),
+        completion_signals=entry.get("completion_signals", _signals, ()),
         where=where,
     )
     if spec.deadline is not None and spec.deadline_rule:

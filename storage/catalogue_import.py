@@ -39,6 +39,7 @@ from storage.catalogue import Catalogue, CatalogueError, EventSpec, SlotSpec, Ta
 from storage.db import serialise, take_sqlite_write_lock
 from storage.domain import TaskState, TaskStatus
 from storage.models import (
+    CatalogueVersion,
     Event,
     EventSlot,
     Municipality,
@@ -186,7 +187,18 @@ async def apply_catalogue(
     await _events(db, catalogue, report, reconcile)
     await _tenants(db, catalogue, report)
     await record_news(db, report.news, now)
+    if report.changed:
+        await bump_catalogue_version(db)
     return report
+
+
+async def bump_catalogue_version(db: AsyncConnection) -> None:
+    """Tell every instance that the catalogue's words changed (storage.queries.catalogue_version)."""
+    bumped = await db.execute(
+        update(CatalogueVersion).where(CatalogueVersion.id == 1).values(version=CatalogueVersion.version + 1)
+    )
+    if not bumped.rowcount:
+        await db.execute(insert(CatalogueVersion).values(id=1, version=2))
 
 
 async def _municipalities(db: AsyncConnection, catalogue: Catalogue, report: ImportReport) -> bool:
@@ -272,6 +284,7 @@ def _task_values(t: TaskSpec) -> dict[str, Any]:
         "state": t.state,
         "notes": t.notes,
         "keywords": list(t.keywords),
+        "completion_signals": list(t.completion_signals),
     }
 
 

@@ -17,8 +17,10 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.domain import COPENHAGEN, STATUS_ORDER, TaskState, TaskStatus
+from storage.catalogue import Catalogue, parse_catalogue
+from storage.domain import COPENHAGEN, STATUS_ORDER, TaskState, TaskStatus, TaskView
 from storage.models import (
+    CatalogueVersion,
     Event,
     EventSlot,
     Incident,
@@ -28,6 +30,7 @@ from storage.models import (
     Task,
     Tenant,
 )
+from storage.views import CatalogueWords, EventView, MunicipalityRef, ProgrammeView, SlotView
 
 KOMBIT_TENANT_ID = "00000000-0000-4000-8000-000000000000"
 
@@ -129,6 +132,7 @@ async def load_demo(session: AsyncSession) -> DemoSummary:
                 state=TaskState(t["state"]),
                 notes=t.get("notes", ""),
                 keywords=list(t.get("keywords", [])),
+                completion_signals=list(t.get("completion_signals", [])),
             )
         )
         if "counts" in t:
@@ -172,6 +176,11 @@ async def load_demo(session: AsyncSession) -> DemoSummary:
                 )
             )
         session.add(event)
+    version = await session.get(CatalogueVersion, 1)
+    if version is None:
+        session.add(CatalogueVersion(id=1, version=2))
+    else:
+        version.version += 1
     for i in data["incidents"]:
         session.add(
             Incident(
@@ -187,3 +196,63 @@ async def load_demo(session: AsyncSession) -> DemoSummary:
         )
     await session.flush()
     return DemoSummary(len(codes), len(data["tasks"]), len(data["events"]), len(statuses))
+
+
+def catalogue_words_of(catalogue: Catalogue) -> CatalogueWords:
+    """A catalogue file's words as the database would give them (storage.queries.catalogue_words),
+    without a database: for benchmarks and tests of the understanding."""
+    programmes = {p.id: p for p in catalogue.programmes or ()}
+    tasks = tuple(
+        TaskView(
+            id=t.id,
+            title=t.title,
+            programme=programmes[t.programme].name if t.programme in programmes else t.programme,
+            programme_short=programmes[t.programme].short_name if t.programme in programmes else "",
+            description=t.description,
+            mandatory=t.mandatory,
+            critical_path=t.critical_path,
+            deadline=t.deadline,
+            deadline_rule=t.deadline_rule,
+            contact=t.contact,
+            state=t.state,
+            notes=t.notes,
+            keywords=t.keywords,
+            status=None,
+            completion_signals=t.completion_signals,
+        )
+        for t in sorted(catalogue.tasks or (), key=lambda t: t.title)
+    )
+    events = tuple(
+        EventView(
+            id=e.id,
+            title=e.title,
+            kind=e.kind,
+            description=e.description,
+            audience=e.audience,
+            location=e.location,
+            online=e.online,
+            registration_url=e.registration_url,
+            registration_note=e.registration_note,
+            registration_deadline=e.registration_deadline,
+            slots=tuple(
+                SlotView(s.starts_at, s.ends_at, s.all_day, s.location, s.sold_out, s.registration_url)
+                for s in e.slots
+            ),
+        )
+        for e in sorted(
+            (e for e in catalogue.events or () if not e.cancelled and e.slots),
+            key=lambda e: e.slots[0].starts_at,
+        )
+    )
+    return CatalogueWords(
+        version=1,
+        tasks=tasks,
+        events=events,
+        programmes=tuple(ProgrammeView(p.id, p.name, p.short_name, p.note) for p in programmes.values()),
+        municipalities=tuple(MunicipalityRef(m.code, m.name) for m in catalogue.municipalities or ()),
+    )
+
+
+def demo_catalogue_words() -> CatalogueWords:
+    """The demo dataset's words, as `klikbot serve --demo` would have them."""
+    return catalogue_words_of(parse_catalogue(load_demo_yaml()))

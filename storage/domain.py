@@ -129,6 +129,8 @@ class TaskView:
     changed_at: datetime | None = None
     changed_by_name: str = ""
     responsible_name: str = ""
+    # What a municipality says when it has done the task ("skemaet er sendt til KDI").
+    completion_signals: tuple[str, ...] = ()
 
     @property
     def changeable(self) -> bool:

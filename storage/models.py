@@ -120,8 +120,20 @@ class Task(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     # Other words people use for the task ("kontaktpunkt", "contact point"), for loose matching.
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # What a municipality says when it has done the task ("skemaet er sendt til KDI").
+    completion_signals: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     programme: Mapped[Programme] = relationship(lazy="joined")
+
+
+class CatalogueVersion(Base):
+    """One row: bumped by every catalogue import, so each instance knows when to rebuild the
+    vocabulary its understanding uses (dialogs/lexicon.py) without reloading it every turn."""
+
+    __tablename__ = "catalogue_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class MunicipalityTaskStatus(Base):

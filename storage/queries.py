@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.domain import Period, TaskView
 from storage.models import (
+    CatalogueVersion,
     Event,
     EventSlot,
     Incident,
@@ -23,7 +24,14 @@ from storage.models import (
     Task,
     Tenant,
 )
-from storage.views import EventView, IncidentView, MunicipalityRef, SlotView
+from storage.views import (
+    CatalogueWords,
+    EventView,
+    IncidentView,
+    MunicipalityRef,
+    ProgrammeView,
+    SlotView,
+)
 
 # Statements run on every turn are built once: building and cache-keying a statement cost
 # more than running it on SQLite.
@@ -68,6 +76,7 @@ _TASK_COLUMNS = (
     Task.state,
     Task.notes,
     Task.keywords,
+    Task.completion_signals,
 )
 
 
@@ -115,9 +124,36 @@ async def task_views(db: AsyncConnection, municipality_code: int | None) -> list
             changed_at=r.changed_at,
             changed_by_name=r.changed_by_name or "",
             responsible_name=r.responsible_name or "",
+            completion_signals=tuple(r.completion_signals or ()),
         )
         for r in rows
     ]
+
+
+async def programmes(db: AsyncConnection) -> list[ProgrammeView]:
+    rows = await db.execute(
+        select(Programme.id, Programme.name, Programme.short_name, Programme.note).order_by(Programme.name)
+    )
+    return [ProgrammeView(r.id, r.name, r.short_name, r.note or "") for r in rows]
+
+
+_CATALOGUE_VERSION = select(CatalogueVersion.version).where(CatalogueVersion.id == 1)
+
+
+async def catalogue_version(db: AsyncConnection) -> int:
+    """Bumped by every catalogue import: a cheap way to know the catalogue's words changed."""
+    return int((await db.execute(_CATALOGUE_VERSION)).scalar() or 0)
+
+
+async def catalogue_words(db: AsyncConnection) -> CatalogueWords:
+    """Everything the understanding's vocabulary is built from (dialogs/lexicon.py)."""
+    return CatalogueWords(
+        version=await catalogue_version(db),
+        tasks=tuple(await task_views(db, None)),
+        events=tuple(await events_in(db, Period(None, None))),
+        programmes=tuple(await programmes(db)),
+        municipalities=tuple(await municipalities(db)),
+    )
 
 
 # An event's columns and one of its slots', as `_event_view` reads them.

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from storage.domain import TaskView
+
 
 @dataclass(frozen=True, slots=True)
 class MunicipalityRef:
@@ -49,3 +51,23 @@ class IncidentView:
     started_at: datetime
     resolved_at: datetime | None
     latest_update: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProgrammeView:
+    id: str
+    name: str
+    short_name: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueWords:
+    """The catalogue as the understanding reads it: every task (no municipality's status),
+    every event that is not cancelled, the programmes and the municipalities."""
+
+    version: int
+    tasks: tuple[TaskView, ...]
+    events: tuple[EventView, ...]
+    programmes: tuple[ProgrammeView, ...]
+    municipalities: tuple[MunicipalityRef, ...]
