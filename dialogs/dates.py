@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
 import dateparser
+from dateutil.easter import easter
 from dateutil.relativedelta import relativedelta
 
 from storage.domain import COPENHAGEN, Period, start_of_day
@@ -107,6 +108,8 @@ NUMBERS: dict[str, int] = {
     "ten": 10,
     "fjorten": 14,
     "fourteen": 14,
+    "par": 2,
+    "couple": 2,
 }
 
 
@@ -125,8 +128,11 @@ _ORDINAL = r"(?:\.|st|nd|rd|th)?"
 _HINT_RE = re.compile(
     rf"\d|\b(?:{_alternation(list(MONTHS))}|{_WEEKDAY}"
     r"|i\s*dag|i\s*morgen|i\s*overmorgen|overmorgen|today|tomorrow"
-    r"|uge|uger|ugen|ugerne|måned|måneder|måneden|dage|dagene|ultimo"
-    r"|dag|week|weeks|month|months|day|days)\b"
+    r"|uge|uger|ugen|ugerne|uges|måned|måneder|måneden|dage|dagene|ultimo|primo|medio"
+    r"|dag|week|weeks|month|months|day|days|påske|påsken|paaske|paasken|easter|jul|julen"
+    r"|christmas|månedsskiftet|maanedsskiftet|maanedsskift|månedsskifte|month-end|foråret|forår"
+    r"|spring|sommer|sommeren|summer|efteråret|efterår|autumn|fall|vinter|vinteren|winter"
+    r"|år|året|year|resten|rest|remainder|kvartal|quarter|q[1-4]|fortnight|ud)\b"
 )
 
 # --- a single anchor: a day, a week or a month -----------------------------------------------
@@ -236,6 +242,22 @@ _WEEK_RE = re.compile(
     r"|sidste|forrige|last)\s+(?:uge|week)\b"
 )
 _WEEK_NUMBER_RE = re.compile(r"\b(?:uge|week|wk)\s*(?P<n>[1-5]?\d)\b(?![/.]\d)")
+# "torsdag i næste uge", "thursday next week", "næste uges torsdag", "fredag i uge 5"
+_WEEKDAY_OF_WEEK_RE = re.compile(
+    rf"\b(?P<wd>{_WEEKDAY})(?:en)?\s+(?:i\s+|in\s+|of\s+)?(?:the\s+)?"
+    r"(?:(?P<which>næste|kommende|next|coming|denne|this|sidste|forrige|last)\s+(?:uge|week)"
+    r"|(?:uge|week)\s*(?P<n>[1-5]?\d))\b"
+    rf"|\b(?P<which2>næste|kommende|denne|sidste|forrige)\s+uges\s+(?P<wd2>{_WEEKDAY})\b"
+)
+# Easter and Christmas as programme leaders plan by them: the holiday's days.
+_HOLIDAY_RE = re.compile(r"\b(?P<h>påske|påsken|paaske|paasken|easter|jul|julen|christmas)\b")
+_SEASON_RE = re.compile(
+    r"\b(?:i\s+|in\s+(?:the\s+)?|this\s+|til\s+|om\s+)?(?P<s>foråret|forår|spring|sommeren|sommer|summer"
+    r"|efteråret|efterår|autumn|fall|vinteren|vinter|winter)\b"
+)
+_YEAR_RE = re.compile(r"\b(?:i\s+år|this\s+year|(?:i|in|during)\s+(?P<y>(?:19|20)\d{2}))\b")
+# "primo februar": the first days of the month, "medio" its middle
+_PART_OF_MONTH_RE = re.compile(rf"\b(?P<part>primo|medio|early|mid|midt\s+i)\s+(?P<mon>{_MONTH})(?![a-zæøå])")
 _MONTH_REL_RE = re.compile(
     r"\b(?P<which>næste|kommende|next|(?:the\s+)?coming|denne|den\s+her|this|current|indeværende"
     r"|sidste|forrige|last)\s+(?:måned|month)\b"
@@ -243,7 +265,14 @@ _MONTH_REL_RE = re.compile(
 _MONTH_NAME_RE = re.compile(
     rf"(?P<pre>\b(?:in|by|before|after|until|of|during|i|inden|før|efter)\s+)?"
     rf"\b(?P<mon>{_FULL_MONTH})\b(?:\s+(?P<y>\d{{4}})\b)?"
+    # After a preposition an abbreviation is a month too: "in feb", "i okt."
+    rf"|(?P<pre2>\b(?:in|by|before|after|until|during|i|inden|før|efter)\s+)(?P<mon2>{_MONTH})(?![a-zæøå])"
 )
+# "1. kvartal", "Q1", "first quarter", "i andet kvartal"
+_QUARTER_RE = re.compile(
+    r"\b(?:(?P<n>[1-4])\.?\s*kvartal|q(?P<q>[1-4])|(?P<word>første|andet|tredje|fjerde|first|second|third|fourth)\s+(?:kvartal|quarter))\b"
+)
+_QUARTER_WORDS = {"første": 1, "first": 1, "andet": 2, "second": 2, "tredje": 3, "third": 3, "fjerde": 4, "fourth": 4}
 
 _NEXT_WORDS = frozenset({"næste", "kommende", "next", "coming", "the coming"})
 _LAST_WORDS = frozenset({"sidste", "forrige", "last"})
@@ -321,16 +350,76 @@ def _week_number(m: re.Match[str], now: datetime, today: date) -> _Window | None
     return None
 
 
+def _weekday_of_week(m: re.Match[str], now: datetime, today: date) -> _Window | None:
+    weekday = WEEKDAYS[m["wd"] or m["wd2"]]
+    index = list(dict.fromkeys(WEEKDAYS.values())).index(weekday)
+    if m["n"]:
+        week = _week_number(m, now, today)
+    else:
+        week = _week_of(today + timedelta(weeks=_shift(m["which"] or m["which2"])))
+    return None if week is None else _one_day(week.first + timedelta(days=index))
+
+
+def _holiday(m: re.Match[str], now: datetime, today: date) -> _Window | None:
+    """Easter: Maundy Thursday to Easter Monday; Christmas: 24 to 26 December. The next one."""
+    for year in (today.year, today.year + 1):
+        if m["h"].startswith(("p", "e")):
+            sunday = easter(year)
+            window = _Window(sunday - timedelta(days=3), sunday + timedelta(days=2), day=False)
+        else:
+            window = _Window(date(year, 12, 24), date(year, 12, 27), day=False)
+        if window.stop > today:
+            return window
+    return None
+
+
+_SEASONS = {"forår": 3, "spring": 3, "sommer": 6, "summer": 6, "efterår": 9, "autumn": 9, "fall": 9}
+
+
+def _season(m: re.Match[str], now: datetime, today: date) -> _Window | None:
+    name = m["s"].removesuffix("et").removesuffix("en")
+    first_month = _SEASONS.get(name, 12)
+    year = today.year
+    first = date(year, first_month, 1)
+    if first_month == 12 and today.month <= 2:
+        first = date(year - 1, 12, 1)
+    window = _Window(first, first + relativedelta(months=3), day=False)
+    if window.stop <= today:
+        window = _Window(first.replace(year=year + 1), first.replace(year=year + 1) + relativedelta(months=3), False)
+    return window
+
+
+def _year(m: re.Match[str], now: datetime, today: date) -> _Window | None:
+    year = int(m["y"]) if m["y"] else today.year
+    return _Window(date(year, 1, 1), date(year + 1, 1, 1), day=False)
+
+
+def _part_of_month(m: re.Match[str], now: datetime, today: date) -> _Window | None:
+    window = _next_month_named(MONTHS[m["mon"].rstrip(".")], today)
+    part = m["part"]
+    if part in ("primo", "early"):
+        return _Window(window.first, window.first + timedelta(days=10), day=False)
+    return _Window(window.first + timedelta(days=10), window.first + timedelta(days=20), day=False)
+
+
 def _month_rel(m: re.Match[str], now: datetime, today: date) -> _Window | None:
     first = today.replace(day=1) + relativedelta(months=_shift(m["which"]))
     return _month_of(first.year, first.month)
 
 
 def _month_name(m: re.Match[str], now: datetime, today: date) -> _Window | None:
+    if m["mon2"]:
+        return _next_month_named(MONTHS[m["mon2"].rstrip(".")], today)
     if m["mon"] == "may" and not (m["pre"] or m["y"]):
         return None  # "may I ask ..."
     month = MONTHS[m["mon"]]
     return _month_of(int(m["y"]), month) if m["y"] else _next_month_named(month, today)
+
+
+def _quarter(m: re.Match[str], now: datetime, today: date) -> _Window | None:
+    n = int(m["n"] or m["q"]) if (m["n"] or m["q"]) else _QUARTER_WORDS[m["word"]]
+    first = date(today.year, 3 * n - 2, 1)
+    return _Window(first, first + relativedelta(months=3), day=False)
 
 
 # Most specific first: "1. februar" is a day before "februar" is a month.
@@ -342,11 +431,17 @@ _ANCHORS: tuple[tuple[re.Pattern[str], Resolver], ...] = (
     (_DAY_AFTER_RE, _day_after),
     (_TODAY_RE, _today),
     (_TOMORROW_RE, _tomorrow),
+    (_WEEKDAY_OF_WEEK_RE, _weekday_of_week),
     (_WEEK_RE, _week),
     (_WEEK_NUMBER_RE, _week_number),
     (_MONTH_REL_RE, _month_rel),
     (_WEEKDAY_RE, _weekday),
+    (_PART_OF_MONTH_RE, _part_of_month),
     (_MONTH_NAME_RE, _month_name),
+    (_HOLIDAY_RE, _holiday),
+    (_QUARTER_RE, _quarter),
+    (_SEASON_RE, _season),
+    (_YEAR_RE, _year),
 )
 
 
@@ -365,8 +460,9 @@ def _anchor(text: str, now: datetime, today: date, *, at_start: bool = False) ->
                 continue
             if window is not None:
                 # "i marts": the qualifier before "i" ("inden i marts") must stay visible.
-                month_pre = pattern is _MONTH_NAME_RE and m["pre"]
-                return window, m.start("mon") if month_pre else m.start()
+                if pattern is _MONTH_NAME_RE and (m["pre"] or m["pre2"]):
+                    return window, m.start("mon") if m["pre"] else m.start("mon2")
+                return window, m.start()
     return None
 
 
@@ -391,11 +487,20 @@ _SPAN_RE = re.compile(
 _END_OF_RE = re.compile(
     r"\b(?:(?:ved\s+)?udgangen\s+af|slutningen\s+af|(?:the\s+)?end\s+of|ultimo)\s+(?:the\s+)?"
 )
+# "inden månedsskiftet", "by month end": the end of this month
+_MONTH_CHANGE_RE = re.compile(
+    r"\b(?:månedsskiftet|maanedsskiftet|månedsskifte|maanedsskifte|month[\s-]end|the\s+turn\s+of\s+the\s+month"
+    r"|end\s+of\s+(?:this|the)\s+month|månedens\s+udgang|månedens\s+slutning)\b"
+)
+# "resten af januar", "the rest of the week": from today to the end of it
+_REST_RE = re.compile(r"\b(?:resten\s+af|(?:the\s+)?rest\s+of|(?:the\s+)?remainder\s+of)\s+(?:the\s+)?")
 _LEADING_MONTH_RE = re.compile(rf"(?P<mon>{_MONTH})(?![a-zæøå])(?:\s+(?P<y>\d{{4}})\b)?")
 _END_OF_CURRENT_RE = re.compile(r"(?P<unit>måneden|month|ugen|week)\b")
 _BEFORE_RE = re.compile(
     r"\b(?P<q>inden|før|senest|indtil|til\s+og\s+med|frem\s+til|by|before|until|till"
     r"|no\s+later\s+than|not\s+later\s+than)\s+(?:(?:den|d\.|the|on|i|in)\s+)?$"
+    # "inden vi går på vinterferie i uge 7": before a clause that ends with the date
+    r"|\b(?P<q2>inden|før|before)\s+(?:vi|jeg|we|i|de|they)\s+(?:\S+\s+){1,4}(?:i|in|på|on)\s+$"
 )
 _AFTER_RE = re.compile(r"\b(?P<q>efter|after|fra\s+og\s+med|from)\s+(?:(?:den|d\.|the|on|i|in)\s+)?$")
 # "senest i februar" holds all of February; "inden februar" ends when February begins.
@@ -433,7 +538,27 @@ def _between(text: str, now: datetime, today: date) -> Period | None:
     return None
 
 
+# "i april og maj", "februar og marts", "May to June": both months whole
+_MONTHS_RE = re.compile(
+    rf"\b(?P<a>{_FULL_MONTH})\s+(?:og|and|til|to|-|–)\s+(?P<b>{_FULL_MONTH})\b(?:\s+(?P<y>\d{{4}})\b)?"
+)
+
+
+def _months(text: str, now: datetime, today: date) -> Period | None:
+    m = _MONTHS_RE.search(text)
+    if m is None:
+        return None
+    first = _next_month_named(MONTHS[m["a"]], today) if not m["y"] else _month_of(int(m["y"]), MONTHS[m["a"]])
+    last = _month_of(first.first.year + (MONTHS[m["b"]] < MONTHS[m["a"]]), MONTHS[m["b"]])
+    return _period(first.first, last.stop)
+
+
+_FORTNIGHT_RE = re.compile(r"\b(?:the\s+)?(?:next|coming|following)\s+fortnight\b|\bwithin\s+a\s+fortnight\b")
+
+
 def _span(text: str, now: datetime, today: date) -> Period | None:
+    if _FORTNIGHT_RE.search(text):
+        return _period(today, today + timedelta(days=15))
     m = _SPAN_RE.search(text)
     if m is None:
         return None
@@ -473,6 +598,46 @@ def _end_of(text: str, now: datetime, today: date) -> Period | None:
     return None
 
 
+_MONTH_OUT_RE = re.compile(rf"\b(?P<mon>{_FULL_MONTH})\s+ud\b|\b(?:måneden|ugen)\s+ud\b")
+
+
+def _rest_of(text: str, now: datetime, today: date) -> Period | None:
+    out = _MONTH_OUT_RE.search(text)
+    if out is not None:
+        # "januar ud", "måneden ud": from today to its end
+        if out["mon"]:
+            window = _next_month_named(MONTHS[out["mon"]], today)
+        elif out[0].startswith("ugen"):
+            window = _week_of(today)
+        else:
+            window = _month_of(today.year, today.month)
+        return _period(max(today, window.first), window.stop)
+    m = _REST_RE.search(text)
+    if m is None:
+        return None
+    rest = text[m.end() :]
+    current = _END_OF_CURRENT_RE.match(rest)
+    if current is not None:
+        week = current["unit"] in ("ugen", "week")
+        window = _week_of(today) if week else _month_of(today.year, today.month)
+    elif (named := _LEADING_MONTH_RE.match(rest)) is not None:
+        window = _next_month_named(MONTHS[named["mon"].rstrip(".")], today)
+    elif re.match(r"(?:året|year)\b", rest):
+        window = _Window(date(today.year, 1, 1), date(today.year + 1, 1, 1), day=False)
+    else:
+        return None
+    return _period(max(today, window.first), window.stop)
+
+
+def _month_change(text: str, now: datetime, today: date) -> Period | None:
+    m = _MONTH_CHANGE_RE.search(text)
+    if m is None:
+        return None
+    after = _AFTER_RE.search(text[: m.start()])
+    end = _month_of(today.year, today.month).stop
+    return _period(end, None) if after is not None else _period(None, end)
+
+
 def _qualified(text: str, now: datetime, today: date) -> Period | None:
     found = _anchor(text, now, today)
     if found is None:
@@ -480,6 +645,8 @@ def _qualified(text: str, now: datetime, today: date) -> Period | None:
     window, position = found
     before = text[:position]
     if (q := _BEFORE_RE.search(before)) is not None:
+        if q["q2"]:
+            return _period(None, window.first)  # before it begins
         inclusive = window.day or " ".join(q["q"].split()) in _INCLUSIVE
         return _period(None, window.stop if inclusive else window.first)
     if (q := _AFTER_RE.search(before)) is not None:
@@ -488,7 +655,7 @@ def _qualified(text: str, now: datetime, today: date) -> Period | None:
     return _period(window.first, window.stop)
 
 
-_STEPS = (_between, _span, _end_of, _qualified)
+_STEPS = (_between, _months, _span, _rest_of, _month_change, _end_of, _qualified)
 
 
 def has_date_words(text: str) -> bool:
