@@ -7,24 +7,36 @@ loads and saves the Memory (through botbuilder's ConversationState on our SQL st
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from dialogs import answers, notices, reminders
+from dialogs import answers, facts, insight_answers, notices, reminders
+from dialogs import formatting as fmt
 from dialogs.card_signing import CardSigner
 from dialogs.cards import render_card
 from dialogs.commands import recognise_command
 from dialogs.document import Document
+from dialogs.lexicon import Lexicon
 from dialogs.matching import decide, rank
 from dialogs.model import Asker, Incoming, Memory, Reply
 from dialogs.status_flow import StatusFlow, chosen_task
 from dialogs.text import render_text
-from dialogs.understanding import Intent, Language, Understanding, detect_language, understand
+from dialogs.understanding import (
+    Facet,
+    Intent,
+    Language,
+    Understanding,
+    detect_language,
+    normalise,
+    understand,
+)
 from storage import queries
 from storage.domain import Period, TaskView, active_tasks
+from storage.views import EventView
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +85,8 @@ class Conversation:
         self._admin_tenants = admin_tenants
         # The bot's own base URL (KLIKBOT_PUBLIC_URL), for the links to events' calendar files.
         self._public_url = (public_url or answers.DEFAULT_PUBLIC_URL).rstrip("/")
+        # The catalogue's vocabulary, built on first use and again after each catalogue import.
+        self._lexicon: Lexicon | None = None
 
     @property
     def status_flow(self) -> StatusFlow:
@@ -93,6 +107,27 @@ class Conversation:
             municipality_code=municipality.code if municipality else None,
             municipality_name=municipality.name if municipality else None,
             is_admin=tenant_id in self._admin_tenants,
+        )
+
+    async def lexicon(self, db: AsyncConnection) -> Lexicon:
+        """The catalogue's vocabulary, rebuilt when an import has changed the catalogue."""
+        version = await queries.catalogue_version(db)
+        current = self._lexicon
+        if current is None or current.version != version:
+            current = Lexicon(await queries.catalogue_words(db))
+            self._lexicon = current
+        return current
+
+    async def understand(
+        self, db: AsyncConnection, text: str, incoming: Incoming, asker: Asker, memory: Memory, now: datetime
+    ) -> Understanding:
+        return understand(
+            text,
+            now,
+            incoming.locale,
+            lexicon=await self.lexicon(db),
+            context=memory.last_task,
+            municipality=asker.municipality_code,
         )
 
     async def handle(self, incoming: Incoming, memory: Memory) -> list[Reply]:
@@ -117,17 +152,24 @@ class Conversation:
             notice = await notices.on_text(db, text, incoming, asker, memory, now)
             if notice is not None:
                 return [notice]
-            understood = understand(text, now, incoming.locale)
+            understood = await self.understand(db, text, incoming, asker, memory, now)
             pending = memory.pending
             memory.pending = {}
+            lang = understood.language
+            if pending.get("kind") == "confirm_status":
+                answer = yes_or_no(text)
+                if answer is not None:
+                    return [
+                        to_reply(
+                            await self._status.on_confirm(db, answer, pending, incoming, asker, memory, now, lang)
+                        )
+                    ]
             if pending and understood.intent is not Intent.CANCEL:
-                doc = await self._status.on_pending(
-                    db, text, incoming, asker, memory, pending, now, understood.language
-                )
+                doc = await self._status.on_pending(db, text, incoming, asker, memory, pending, now, lang)
                 if doc is not None:
                     return [to_reply(doc)]
             command = recognise_command(text, incoming.locale)
-            if command is not None:
+            if command is not None and not (understood.intent is Intent.REPORT and command.status is not None):
                 return [to_reply(await self._status.on_command(db, command, incoming, asker, memory, now))]
             if (
                 pending.get("kind") == "choose_task"
@@ -136,8 +178,8 @@ class Conversation:
             ):
                 chosen = await chosen_task(db, pending, text, asker)
                 if chosen is not None:
-                    return [to_reply(self._status.detail(chosen, asker, memory, now, understood.language))]
-            doc = await self._answer(db, understood, incoming, asker, memory, now, had_pending=bool(pending))
+                    return [to_reply(self._status.detail(chosen, asker, memory, now, lang))]
+            doc = await self._answer(db, understood, incoming, asker, memory, now)
             return [to_reply(doc)]
 
     async def _card_action(
@@ -154,8 +196,8 @@ class Conversation:
                 return self._status.detail(task, asker, memory, now, lang)
             return answers.no_task_answer(str(value["id"]), active_tasks(tasks), lang)
         if verb == "ask" and isinstance(value.get("text"), str):
-            understood = understand(value["text"][:MAX_TEXT], now, incoming.locale)
-            return await self._answer(db, understood, incoming, asker, memory, now, had_pending=False)
+            understood = await self.understand(db, value["text"][:MAX_TEXT], incoming, asker, memory, now)
+            return await self._answer(db, understood, incoming, asker, memory, now)
         if verb == "cancel":
             return answers.cancelled_answer(lang)
         return answers.help_answer(lang, asker.municipality_code is not None, asker.tenant_id)
@@ -168,8 +210,6 @@ class Conversation:
         asker: Asker,
         memory: Memory,
         now: datetime,
-        *,
-        had_pending: bool,
     ) -> Document:
         lang = understood.language
         intent = understood.intent
@@ -184,20 +224,39 @@ class Conversation:
             open_now = await queries.incidents(db, open_only=True)
             latest = None if open_now else next(iter(await queries.incidents(db, open_only=False)), None)
             return answers.incidents_answer(open_now, latest, lang)
-        if intent in (Intent.EVENTS, Intent.NEXT_EVENT):
+        if intent is Intent.REPORT and understood.report is not None:
+            return await self._status.on_report(db, understood.report, incoming, asker, memory, now, lang)
+        if intent in (Intent.EVENTS, Intent.EVENT):
             return await self._events(db, understood, now)
+        if intent is Intent.COUNTS:
+            names_asked = bool(understood.municipalities) or "hvem" in understood.text or "who" in understood.text
+            return await self._status.counts(
+                db, None, asker, now, lang, task_id=understood.task, names_asked=names_asked
+            )
         tasks = await queries.task_views(db, asker.municipality_code)
-        if intent is Intent.OUTSTANDING:
-            if asker.municipality_name is not None:
-                return answers.outstanding_answer(tasks, asker.municipality_name, now, lang)
-            return self._not_a_municipality(asker, tasks, now, lang)
-        if intent is Intent.DUE:
+        if intent is Intent.PROGRAMME and understood.programme is not None:
+            programme = (await self.lexicon(db)).programmes.get(understood.programme)
+            if programme is not None:
+                return insight_answers.programme_answer(programme, tasks, now, lang, show_status=registered)
+        if intent in (Intent.OUTSTANDING, Intent.DUE):
             if asker.municipality_name is None:
                 return self._not_a_municipality(asker, tasks, now, lang)
-            return answers.due_answer(tasks, understood.period, asker.municipality_name, now, lang)
-        if intent is Intent.TASK_DETAIL:
-            return self._task_detail(tasks, understood.subject or understood.text, asker, memory, now, lang)
-        return self._fallback(tasks, understood, asker, memory, now, lang)
+            chosen = await self._in_programme(db, tasks, understood.programme)
+            if intent is Intent.OUTSTANDING:
+                return answers.outstanding_answer(chosen, asker.municipality_name, now, lang)
+            return answers.due_answer(chosen, understood.period, asker.municipality_name, now, lang)
+        if intent is Intent.TASK:
+            return await self._task(db, understood, tasks, asker, memory, now)
+        return await self._fallback(db, understood, tasks, asker, memory, now)
+
+    async def _in_programme(
+        self, db: AsyncConnection, tasks: list[TaskView], programme_id: str | None
+    ) -> list[TaskView]:
+        """Only the programme's tasks when a programme was named ("vores udeståender i MBP")."""
+        if programme_id is None:
+            return tasks
+        programme = (await self.lexicon(db)).programmes.get(programme_id)
+        return tasks if programme is None else [t for t in tasks if t.programme == programme.name]
 
     def _not_a_municipality(
         self, asker: Asker, tasks: list[TaskView], now: datetime, lang: Language
@@ -206,27 +265,53 @@ class Conversation:
             return answers.kombit_answer(active_tasks(tasks), now, lang)
         return answers.unregistered_answer(asker.tenant_id, active_tasks(tasks), now, lang)
 
-    def _task_detail(
-        self, tasks: list[TaskView], query: str, asker: Asker, memory: Memory, now: datetime, lang: Language
-    ) -> Document:
-        best, candidates = decide(rank(query, tasks, lambda t: t.title, lambda t: t.keywords))
-        if best is not None:
-            return self._status.detail(best, asker, memory, now, lang)
-        if candidates:
-            memory.pending = {"kind": "choose_task", "options": [t.id for t in candidates]}
-            return answers.choose_task_answer(candidates, query, lang)
-        return answers.no_task_answer(query, active_tasks(tasks), lang)
-
-    def _fallback(
+    async def _task(
         self,
-        tasks: list[TaskView],
+        db: AsyncConnection,
         understood: Understanding,
+        tasks: list[TaskView],
         asker: Asker,
         memory: Memory,
         now: datetime,
-        lang: Language,
     ) -> Document:
-        # A bare task name ("kontaktpunkt") is a question about that task.
+        """One task: the fact asked first, then the task's card. Several candidates: a choice."""
+        lang = understood.language
+        by_id = {t.id: t for t in tasks}
+        task = by_id.get(understood.task) if understood.task is not None else None
+        if task is None:
+            candidates = [by_id[c] for c in understood.task_candidates if c in by_id]
+            if not candidates:
+                return answers.no_task_answer(understood.subject or understood.text, active_tasks(tasks), lang)
+            memory.pending = {"kind": "choose_task", "options": [t.id for t in candidates]}
+            return answers.choose_task_answer(candidates, understood.text, lang)
+        facet = understood.facet or Facet.DESCRIPTION
+        fact = facts.task_fact(task, facet, lang, now, understood.text.split())
+        if facet is Facet.STATUS and task.status is not None and asker.municipality_code is not None:
+            fact = answers.say(
+                lang,
+                f"Jeres status er {fmt.status(task.status, lang)}.",
+                f"Your status is {fmt.status(task.status, lang)}.",
+            )
+        elif facet is Facet.STATUS and asker.municipality_code is None:
+            fact = answers.say(
+                lang,
+                "Jeg kender ikke jeres status, fordi jeres organisation ikke er knyttet til en kommune.",
+                "I don't know your status: your organisation is not linked to a municipality.",
+            )
+        return self._status.detail(task, asker, memory, now, lang, intro=fact)
+
+    async def _fallback(
+        self,
+        db: AsyncConnection,
+        understood: Understanding,
+        tasks: list[TaskView],
+        asker: Asker,
+        memory: Memory,
+        now: datetime,
+    ) -> Document:
+        """Never a dead end: a task named only loosely is offered; otherwise the three closest
+        things the bot can do."""
+        lang = understood.language
         subject = (understood.subject or "").strip()
         if subject:
             ranked = rank(subject, tasks, lambda t: t.title, lambda t: t.keywords)
@@ -234,8 +319,9 @@ class Conversation:
             if best is not None and ranked[0][1] >= 90:
                 return self._status.detail(best, asker, memory, now, lang)
             suggestions = [best] if best is not None else candidates
-            return answers.fallback_answer(understood.text, suggestions[:3], lang)
-        return answers.fallback_answer(understood.text, [], lang)
+            if suggestions:
+                return answers.fallback_answer(understood.text, suggestions[:3], lang)
+        return insight_answers.suggestions_answer(understood.text, lang)
 
     async def _events(self, db: AsyncConnection, understood: Understanding, now: datetime) -> Document:
         lang = understood.language
@@ -244,14 +330,56 @@ class Conversation:
         if kind in EVENT_KIND_LABELS:
             da, en = EVENT_KIND_LABELS[kind]
             label = da if lang == "da" else en
-        if understood.intent is Intent.NEXT_EVENT:
-            upcoming = await queries.events_in(db, Period(now, None))
-            for event in upcoming:
-                if kind is None or event.kind == kind:
-                    return answers.next_event_answer(event, label, now, lang, self._public_url)
+        if understood.intent is Intent.EVENT and understood.event is not None:
+            lexicon = await self.lexicon(db)
+            event = lexicon.events.get(understood.event)
+            if event is not None:
+                facet = understood.facet or Facet.DATES
+                if facet is Facet.DATES and _is_next_of_kind(event, lexicon.events.values(), now):
+                    what = label or EVENT_KIND_LABELS.get(event.kind, (None, None))[0 if lang == "da" else 1]
+                    return answers.next_event_answer(event, what, now, lang, self._public_url)
+                fact = facts.event_fact(event, facet, lang, now, understood.text.split())
+                return insight_answers.event_fact_answer(event, fact, now, lang, self._public_url)
+        if understood.intent is Intent.EVENT:
             return answers.next_event_answer(None, label, now, lang)
         period = understood.period or Period(now, None)
         events = await queries.events_in(db, period)
         if kind is not None:
             events = [e for e in events if e.kind == kind]
         return answers.events_answer(events, period, label, now, lang, self._public_url)
+
+
+def _is_next_of_kind(event: EventView, events: Iterable[EventView], now: datetime) -> bool:
+    """Whether no event of the same kind comes before this one (its "next" is this one)."""
+
+    def first_upcoming(e: EventView) -> datetime | None:
+        return min((s.starts_at for s in e.slots if s.ends_at > now), default=None)
+
+    mine = first_upcoming(event)
+    if mine is None:
+        return False
+    return all(
+        (other := first_upcoming(e)) is None or other >= mine for e in events if e.kind == event.kind
+    )
+
+
+_YES = re.compile(
+    r"^(?:ja|jo|jep|jeps|yes|yep|yeah|ok|okay|oki|korrekt|rigtigt|præcis|gerne|sure|bekræft\w*|confirm\w*"
+    r"|gør\s+det|do\s+it|det\s+er\s+rigtigt|that'?s\s+right|please\s+do)(?:\s+(?:tak|gerne|please|thanks|bare|det|do))*$"
+)
+_NO = re.compile(
+    r"^(?:nej|no|nope|nah|forkert|wrong|ikke\s+endnu|not\s+yet|lad\s+være|don'?t|annuller|cancel|stop)"
+    r"(?:\s+(?:tak|thanks|ikke|endnu|alligevel))*$"
+)
+
+
+def yes_or_no(text: str) -> bool | None:
+    """A short "ja" (True) or "nej" (False) to a question the bot asked; None for anything else."""
+    answer = normalise(text).rstrip("!. ")
+    answer = re.sub(r"[,!.]", " ", answer)
+    answer = " ".join(answer.split())
+    if _YES.match(answer):
+        return True
+    if _NO.match(answer):
+        return False
+    return None

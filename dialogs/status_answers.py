@@ -322,3 +322,56 @@ def overview_answer(all_counts: list[TaskCounts], now: datetime, lang: Language)
         ),
         sections=sections,
     )
+
+
+def confirm_status_answer(
+    task: TaskView, status: TaskStatus, actions: list[Action], lang: Language, *, via_context: bool
+) -> Document:
+    """A status inferred from what the user wrote ("skemaet er sendt"): confirmed before it applies."""
+    intro = say(
+        lang,
+        f"Jeg forstod, at I er {_reported(status, lang)} med opgaven.",
+        f"I understood that you have {_reported(status, lang)} the task.",
+    )
+    if via_context:
+        intro += say(lang, " (den opgave, vi lige har talt om)", " (the task we just talked about)")
+    return Document(
+        title=say(
+            lang,
+            f"Skal jeg sætte opgaven til {fmt.status(status, lang)}?",
+            f"Shall I set the task to {fmt.status(status, lang)}?",
+        ),
+        intro=intro,
+        sections=[
+            Section(
+                heading=task.title,
+                subheading=task.programme,
+                lines=[
+                    say(lang, "Nu", "Now") + f": {fmt.status(task.status, lang)} → {fmt.status(status, lang)}",
+                    say(lang, "Svar „ja“ eller „nej“, eller tryk på en knap.", "Reply “yes” or “no”, or press a button."),
+                ],
+            )
+        ],
+        actions=actions,
+    )
+
+
+def _reported(status: TaskStatus, lang: Language) -> str:
+    if status is TaskStatus.COMPLETED:
+        return say(lang, "færdige", "completed")
+    if status is TaskStatus.STARTED:
+        return say(lang, "i gang", "started")
+    if status is TaskStatus.NOT_STARTED:
+        return say(lang, "ikke gået i gang", "not started")
+    return say(lang, "ikke omfattet", "not covered by")
+
+
+def not_changed_answer(lang: Language) -> Document:
+    return Document(
+        title=say(lang, "Okay, jeg ændrer ikke noget.", "Okay, I won't change anything."),
+        intro=say(
+            lang,
+            "Skriv fx „sæt kontaktpunkt til påbegyndt“, hvis en anden status passer bedre.",
+            "Write e.g. “set the contact point task to started” if another status fits better.",
+        ),
+    )

@@ -15,12 +15,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from dialogs import answers, status_answers
+from dialogs import answers, insight_answers, status_answers
+from dialogs.answers import say
 from dialogs.card_signing import CardSigner
 from dialogs.commands import Command, CommandKind, status_from_words
 from dialogs.document import Action, Document
 from dialogs.matching import decide, rank
 from dialogs.model import Asker, Incoming, Memory
+from dialogs.reports import Report
 from dialogs.understanding import Language, normalise
 from storage import queries
 from storage.domain import TaskState, TaskStatus, TaskView, active_tasks, outstanding
@@ -80,10 +82,11 @@ class StatusFlow:
 
     # --- the task card, with its status buttons ------------------------------------------------
 
-    def status_actions(self, task: TaskView, asker: Asker, lang: Language) -> list[Action]:
+    def _payload(self, task: TaskView, asker: Asker, lang: Language) -> dict[str, object] | None:
+        """The signed data of a status button for this municipality's row (None: no buttons)."""
         if asker.municipality_code is None or not task.changeable or task.status is None:
-            return []
-        payload = self._signer.sign(
+            return None
+        return self._signer.sign(
             {
                 "klikbot": "set_status",
                 "municipality": asker.municipality_code,
@@ -92,7 +95,22 @@ class StatusFlow:
                 "lang": lang,
             }
         )
-        return status_answers.status_choice_actions(task, payload, lang)
+
+    def status_actions(self, task: TaskView, asker: Asker, lang: Language) -> list[Action]:
+        payload = self._payload(task, asker, lang)
+        return [] if payload is None else status_answers.status_choice_actions(task, payload, lang)
+
+    def confirm_actions(self, task: TaskView, status: TaskStatus, asker: Asker, lang: Language) -> list[Action]:
+        """Ja sets the status with the card's signed payload (the same path as any status button);
+        Nej changes nothing."""
+        payload = self._payload(task, asker, lang)
+        no = Action(say(lang, "Nej", "No"), data={"klikbot": "cancel", "lang": lang})
+        if payload is None:
+            return [no]
+        yes = Action(
+            say(lang, "Ja", "Yes"), data={**payload, "status": status.value}, verb=STATUS_VERB, style="positive"
+        )
+        return [yes, no]
 
     def proactive_card(
         self,
@@ -215,6 +233,83 @@ class StatusFlow:
 
     # --- the guided dialog ---------------------------------------------------------------------
 
+    # --- status reports in the users' words ------------------------------------------------------
+
+    async def on_report(
+        self,
+        db: AsyncConnection,
+        report: Report,
+        incoming: Incoming,
+        asker: Asker,
+        memory: Memory,
+        now: datetime,
+        lang: Language,
+    ) -> Document:
+        """A command applies at once; an inferred status is confirmed first; an unclear task is
+        asked for (choosing it is the confirmation)."""
+        if asker.municipality_code is None:
+            return status_answers.unregistered_change_answer(asker.tenant_id, lang)
+        tasks = await queries.task_views(db, asker.municipality_code)
+        by_id = {t.id: t for t in tasks}
+        task = by_id.get(report.task) if report.task is not None else None
+        if task is None:
+            options = [by_id[c] for c in report.candidates if c in by_id and by_id[c].changeable]
+            options = options or outstanding(tasks) or active_tasks(tasks)
+            memory.pending = {
+                "kind": "choose_task",
+                "options": [t.id for t in options],
+                "then": "set_status",
+                "status": report.status.value,
+            }
+            return status_answers.choose_task_for_change_answer(options, report.status, None, lang)
+        if report.explicit or not task.changeable or task.status is report.status:
+            return await self._apply(db, task.id, report.status, incoming, asker, memory, now, lang, source="text")
+        memory.pending = {
+            "kind": "confirm_status",
+            "task": task.id,
+            "status": report.status.value,
+            "version": task.version or 0,
+        }
+        memory.last_task = task.id
+        return status_answers.confirm_status_answer(
+            task,
+            report.status,
+            self.confirm_actions(task, report.status, asker, lang),
+            lang,
+            via_context=report.via_context,
+        )
+
+    async def on_confirm(
+        self,
+        db: AsyncConnection,
+        answer: bool,
+        pending: dict[str, Any],
+        incoming: Incoming,
+        asker: Asker,
+        memory: Memory,
+        now: datetime,
+        lang: Language,
+    ) -> Document:
+        """The user's "ja" or "nej" to a status the bot inferred."""
+        status = _status_value(pending.get("status"))
+        task_id = pending.get("task")
+        version = pending.get("version")
+        if not answer or status is None or not isinstance(task_id, str):
+            memory.pending = {}
+            return status_answers.not_changed_answer(lang)
+        return await self._apply(
+            db,
+            task_id,
+            status,
+            incoming,
+            asker,
+            memory,
+            now,
+            lang,
+            source="text",
+            expected_version=version if isinstance(version, int) else None,
+        )
+
     async def on_pending(
         self,
         db: AsyncConnection,
@@ -286,7 +381,8 @@ class StatusFlow:
             kind is CommandKind.TASK_STATUS and asker.is_admin and asker.municipality_code is None
         ):
             if not asker.is_admin:
-                return status_answers.kombit_only_answer(lang)
+                # The counts are every programme leader's (KLIK's slides show them); names are KOMBIT's.
+                return await self.counts(db, command.subject, asker, now, lang, names_asked=True)
             return await self._kombit(db, command, now)
         if asker.municipality_code is None:
             if kind is CommandKind.TASK_STATUS and command.subject:
@@ -425,6 +521,36 @@ class StatusFlow:
         )
         doc.tone = "good"
         return doc
+
+    # --- how the municipalities are doing ---------------------------------------------------------
+
+    async def counts(
+        self,
+        db: AsyncConnection,
+        subject: str | None,
+        asker: Asker,
+        now: datetime,
+        lang: Language,
+        *,
+        task_id: str | None = None,
+        names_asked: bool = False,
+    ) -> Document:
+        """KLIK's counts per status over all municipalities, for one task or every active one.
+        KOMBIT staff get their table with the municipalities' names instead."""
+        tasks = await queries.task_views(db, asker.municipality_code)
+        if task_id is None and subject:
+            best, _ = _find([t for t in tasks if t.state is not TaskState.ANNOUNCED], subject)
+            task_id = best.id if best is not None else None
+        if asker.is_admin and asker.municipality_code is None:
+            if task_id is not None:
+                return await self._task_table(db, task_id, None, now, lang, list_all=False)
+            return status_answers.overview_answer(await task_counts(db), now, lang)
+        all_counts = await task_counts(db, (TaskState.ACTIVE, TaskState.CLOSED))
+        own = {t.id: t.status for t in tasks if t.status is not None}
+        chosen = [c for c in all_counts if c.task_id == task_id] if task_id else []
+        if not chosen:
+            chosen = [c for c in all_counts if c.state is TaskState.ACTIVE]
+        return insight_answers.counts_answer(chosen, own, now, lang, names_asked=names_asked)
 
     # --- KOMBIT --------------------------------------------------------------------------------
 

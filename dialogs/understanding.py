@@ -1,31 +1,44 @@
-"""What the user asked: intent, language, time period and subject of a free-text message.
+"""What a message asks or reports, as one typed result.
 
-Plain Python, no I/O. The message is normalised, each unknown word is matched against the
-bot's vocabulary with rapidfuzz (so "opgavr" reads as "opgaver"), and whole-word patterns
-decide the intent in a fixed order: the more specific question wins over the general one.
+Plain Python, no I/O. Entity first: the catalogue's vocabulary (dialogs/lexicon.py) finds the
+tasks, events, programmes and municipalities a message names; the words of the domain
+(dialogs/cues.py) say what it asks about them (a facet: the deadline, the contact, whether it
+is mandatory ...) or what it reports (a status transition, dialogs/reports.py); dialogs/dates.py
+finds the period it names. The result says whose data it is about (ours, or the counts of all
+municipalities).
+
+Typos in the domain's own words are corrected first with rapidfuzz ("opgavr" reads as
+"opgaver"), never in a word the catalogue knows.
 """
 
 from __future__ import annotations
 
 import enum
 import html
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
+from dialogs import cues, reports
 from dialogs.dates import MONTHS, NUMBERS, WEEKDAYS, Language, find_period
+from dialogs.lexicon import Lexicon, Mentions
+from dialogs.reports import Report
 from storage.domain import Period
 
 __all__ = [
     "MAX_CHARS",
+    "Facet",
     "Intent",
     "Language",
+    "Report",
     "Understanding",
+    "Whose",
     "detect_language",
     "normalise",
     "understand",
@@ -36,16 +49,44 @@ MAX_CHARS = 500
 
 
 class Intent(enum.StrEnum):
-    OUTSTANDING = "outstanding"
-    DUE = "due"
-    TASK_DETAIL = "task_detail"
-    EVENTS = "events"
-    NEXT_EVENT = "next_event"
+    OUTSTANDING = "outstanding"  # what we still have to do
+    DUE = "due"  # our deadlines, perhaps in a period
+    TASK = "task"  # one fact (facet) of one task
+    EVENTS = "events"  # a list of events
+    EVENT = "event"  # one fact (facet) of one event
+    PROGRAMME = "programme"  # what is coming in a programme
+    COUNTS = "counts"  # how the municipalities are doing
     INCIDENTS = "incidents"
+    REPORT = "report"  # a status report: "kontaktpersonen er fundet"
     HELP = "help"
     GREETING = "greeting"
     CANCEL = "cancel"
     UNKNOWN = "unknown"
+
+
+class Facet(enum.StrEnum):
+    # of a task
+    DESCRIPTION = "description"
+    STATUS = "status"
+    DEADLINE = "deadline"
+    CONTACT = "contact"
+    MANDATORY = "mandatory"
+    CRITICAL_PATH = "critical_path"
+    SCOPE = "scope"
+    CONSEQUENCE = "consequence"
+    FOLLOW_UP = "follow_up"
+    RESPONSIBLE = "responsible"
+    # of an event
+    DATES = "dates"
+    PLACE = "place"
+    REGISTRATION = "registration"
+    INVITATION = "invitation"
+    AUDIENCE = "audience"
+
+
+class Whose(enum.StrEnum):
+    OURS = "ours"
+    ALL = "all"  # every municipality's counts (never their names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +94,18 @@ class Understanding:
     intent: Intent
     language: Language
     text: str  # the normalised text that was understood
-    period: Period | None = None  # the time window the question names, if any
-    subject: str | None = None  # the task or event words; for UNKNOWN the text without fillers
+    period: Period | None = None  # the time window the message names, if any
+    subject: str | None = None  # the words that named nothing known (for a fallback)
     event_kind: str | None = None  # "programledermoede", "workshop", ... when the text names one
+    facet: Facet | None = None
+    task: str | None = None  # the one task named
+    task_candidates: tuple[str, ...] = ()  # the tasks it may mean, when it is not clear which
+    event: str | None = None  # the one event meant
+    programme: str | None = None
+    municipalities: tuple[int, ...] = ()
+    whose: Whose = Whose.OURS
+    report: Report | None = None
+    events: tuple[str, ...] = field(default=())  # EVENTS: the events of a kind, when resolved
 
 
 # --- vocabulary ------------------------------------------------------------------------------
@@ -79,7 +129,9 @@ _DANISH_WORDS = _wordset("""
     uge ugen uger måned måneden dag dage møde møder mødet fortæl fortælle detaljer sker lave gøre
     nå går mellem udgangen slutningen annuller glem driftsforstyrrelser nedbrud arrangementer
     tilbage andet andre denne dette disse kommune kommunen kommuner kommunes sæt status for
-    virker fungerer bruger
+    virker fungerer bruger stadig endnu fået lavet gjort færdige færdig fundet sendt klaret
+    arbejder sendes skemaet plads tilmelde tilmelding kurset mødet hvornaar hvordan egentlig
+    kontakte ansvarlig obligatorisk frivillig kritisk vej
 """)
 _ENGLISH_WORDS = _wordset("""
     what what's whats which when how where who why is are was were be been the a an we you me us
@@ -90,7 +142,8 @@ _ENGLISH_WORDS = _wordset("""
     thanks thank outstanding left week weeks month months day days today tomorrow before after
     between within end calendar course courses supplier incidents incident outage outages
     cancel nevermind never mind good morning details about info anything something set
-    work works use
+    work works use still yet done finished sent found appointed sorted working started
+    mandatory optional register sign contact happens miss
 """)
 # Words in both languages ("status", "workshop") say nothing about the language.
 _AMBIGUOUS = frozenset(
@@ -109,40 +162,54 @@ _AMBIGUOUS = frozenset(
         "ok",
         "okay",
         "for",
+        "plm",
+        "skat",
+        "kdi",
+        "aula",
+        "sapa",
+        "fk",
+        "yr",
+        "mbp",
+        "klik",
+        "kombit",
     }
 )
 _DANISH_ONLY = _DANISH_WORDS - _AMBIGUOUS - _ENGLISH_WORDS
 _ENGLISH_ONLY = _ENGLISH_WORDS - _AMBIGUOUS - _DANISH_WORDS
 
-# Words worth correcting a typo towards: the ones the patterns below turn on.
-_TARGETS = tuple(
-    _wordlist("""
-    opgave opgaver opgaven opgaverne mangler manglende udestående outstanding pending remaining
-    unfinished status frist frister fristen fristerne deadline deadlines overdue arrangement
-    arrangementer arrangementet arrangementerne begivenhed begivenheder event events møde møder
-    mødet meeting meetings kalender kalenderen calendar programledermøde programledermødet
-    programledermøder workshop workshops workshoppen leverandørdag leverandørdagen masterclass
-    kursus kurser kurset course courses kommunedage kommunedagene webinar webinarer webinars
-    konference konferencer conference conferences driftsforstyrrelse driftsforstyrrelser
-    driftsstatus driftsinformation nedbrud nedbruddet incident incidents outage outages
-    disruption disruptions hjælp hjælpe help commands kommandoer vejledning annuller afbryd
-    fortryd cancel nevermind stop godmorgen goddag godaften hello halløj hejsa thanks thank
-    fortæl fortælle detaljer details information beskriv describe explain hvornår hvilke næste
-    kommende upcoming tasks
-""")
-)
+
+def _cue_words() -> list[str]:
+    """Every word the cue patterns spell out: the words worth correcting a typo towards."""
+    found: dict[str, None] = {}
+    for value in vars(cues).values():
+        patterns: Iterable[re.Pattern[str]] = ()
+        if isinstance(value, re.Pattern):
+            patterns = (value,)
+        elif isinstance(value, tuple):
+            patterns = (p for item in value if isinstance(item, tuple) for p in item if isinstance(p, re.Pattern))
+        for pattern in patterns:
+            source = re.sub(r"\\[a-zA-Z]", " ", pattern.pattern)
+            for word in re.findall(r"[a-zæøå]{4,}", source):
+                found[word] = None
+    return list(found)
+
 
 # Everyday words that must never be "corrected" into a keyword ("mange" is not "mangler").
 _NOT_TYPOS = _wordset("""
     mange manager even source sources first frisk hjælper kommune kommunen kommuner programme
     program leader leaders supplier suppliers vendor municipal municipality contact point
     tilmelding dato date time tid klokken sapa klik kombit klikbot aula drift forvaltning
-    mødes mødte måde emne opgør alting seneste sidste last coming current
+    mødes mødte måde emne opgør alting seneste sidste last coming current skema skemaet
+    sende sender kontakt mail mails team teamet chef chefen borgmester ferie frokost kantinen
 """)
 
 
 def _ascii_fold(word: str) -> str:
     return word.replace("æ", "ae").replace("ø", "oe").replace("å", "aa").replace("é", "e")
+
+
+def _plain_fold(word: str) -> str:
+    return word.replace("æ", "a").replace("ø", "o").replace("å", "a").replace("é", "e")
 
 
 def _swaps(word: str) -> Iterable[str]:
@@ -151,11 +218,31 @@ def _swaps(word: str) -> Iterable[str]:
         yield word[:i] + word[i + 1] + word[i] + word[i + 2 :]
 
 
+# Words worth correcting a typo towards: the cues' words and the words of dates ("febuar").
+_TARGETS = tuple(
+    dict.fromkeys(
+        [
+            *_cue_words(),
+            *(m for m in MONTHS if len(m) >= 4),
+            *WEEKDAYS,
+            *_wordlist("næste kommende måned måneden uge ugen uger dage påske jul resten udgangen slutningen"),
+            *_wordlist("foråret efteråret sommeren vinteren månedsskiftet"),
+        ]
+    )
+)
+
+
 def _build_canonical() -> dict[str, str]:
     canonical: dict[str, str] = {}
     for word in _TARGETS:
-        for variant in (word, _ascii_fold(word)):
-            canonical.setdefault(variant, word)
+        canonical.setdefault(word, word)
+    for word in _TARGETS:
+        for variant in (_ascii_fold(word), _plain_fold(word)):
+            # "naa" and "paa" are "nå" and "på" typed without Danish letters.
+            if variant != word and (len(variant) >= 4 or re.search("aa|oe|ae", variant)):
+                canonical.setdefault(variant, word)
+    for word in ("nå", "på", "så", "få", "gå", "må", "vær", "før"):
+        canonical.setdefault(_ascii_fold(word), word)
     canonical.update({"annullér": "annuller", "annullere": "annuller"})
     return canonical
 
@@ -169,7 +256,8 @@ _DATE_WORDS = (
     | frozenset(NUMBERS)
     | _wordset(
         "dag idag morgen imorgen overmorgen uge uger ugen ugerne måned måneder måneden dage dagene "
-        "week weeks month months today tomorrow ultimo udgangen slutningen end"
+        "week weeks month months today tomorrow ultimo udgangen slutningen end påske paaske jul "
+        "forår foråret spring sommer sommeren summer efterår efteråret autumn fall vinter vinteren winter"
     )
 )
 _KNOWN = _DANISH_WORDS | _ENGLISH_WORDS | _NOT_TYPOS | _DATE_WORDS | frozenset(_CANONICAL)
@@ -187,7 +275,12 @@ def _correct(token: str) -> str:
     # Short words need a closer match: one wrong letter in five is a different word.
     cutoff = 86.0 if len(token) == 4 else 85.0 if len(token) <= 6 else 80.0
     found = process.extractOne(token, _FUZZY_CHOICES, scorer=fuzz.ratio, score_cutoff=cutoff)
-    return _CANONICAL[found[0]] if found is not None else token
+    if found is None:
+        return token
+    # A word typed with æ, ø or å was typed on a Danish keyboard: "nåede" is no typo of "nede".
+    if any(letter in token and letter not in found[0] for letter in "æøå"):
+        return token
+    return _CANONICAL[found[0]]
 
 
 # --- normalisation ---------------------------------------------------------------------------
@@ -234,231 +327,364 @@ def detect_language(text: str, locale: str | None = None) -> Language:
     return _language_of([_correct(t) for t in _WORD_RE.findall(normalise(text))], locale)
 
 
-# --- intent patterns (on the corrected text) -------------------------------------------------
+# --- the message, prepared -------------------------------------------------------------------
+
+# "PLM'et", "PLM'erne": the Danish ending says nothing; "martsmødet" is "marts mødet".
+_CLITIC_RE = re.compile(r"(?<=[a-zæøå])'(?:et|en|erne|ene|e)\b")
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+")
+# Words a full stop follows without ending the sentence: "d. 5/2", "kl. 10", "afd. for it".
+_ABBREVIATIONS = frozenset(["d", "kl", "ca", "fx", "nr", "jf", "pga", "ift", "mht", "afd", "bl", "evt", "inkl", "dvs", "osv", "mv", "st", "tlf"])
 
 
-def _words(pattern: str) -> re.Pattern[str]:
-    """A whole-word pattern: "stop" must not match inside "stoppested"."""
-    return re.compile(rf"(?<![\w'])(?:{pattern})(?![\w'])")
+def _sentences(raw: str) -> list[str]:
+    """The message's sentences. "1. februar", "d. 5/2" and "kl. 10" end none."""
+    out: list[str] = []
+    for piece in _SENTENCE_END_RE.split(raw.strip()):
+        if out and out[-1].endswith("."):
+            last = out[-1][:-1].split()[-1:] or [""]
+            if last[0].isdigit() or last[0].lower() in _ABBREVIATIONS:
+                out[-1] += " " + piece
+                continue
+        out.append(piece)
+    return [s for s in out if _WORD_RE.search(s)]
 
 
-_DATE_UNIT = r"uge|ugen|måned|måneden|week|month|" + "|".join(WEEKDAYS)
+_CLAUSE_RE = re.compile(r"[.,;:!?]|\s[-–]\s|\s(?:og|men|and|but)\s")
+_WH = _wordset("hvad hvem hvornår hvordan hvorfor hvor hvilke hvilken hvilket what whats what's who when where why how which")
+_VERB_FIRST = _wordset(
+    "har er skal kan må bør gælder ligger står findes får kommer følger bliver mangler tæller holdes foregår "
+    "is are do does did have has can could should will would must may"
+)
+_SUBJECTS = _wordset("vi jeg du den det de man der vejle kommunen opgaven we you it they there this that our i")
+_FINITE = _wordset(
+    "er skal kan sker kommer har bliver gør må vil går står ligger holdes afholdes foregår mangler "
+    "is are do does did will should can happens happen was were"
+)
 
-_CANCEL = _words(
-    r"annuller|afbryd|fortryd|stop|stands|glem\s+det|nej\s+tak|cancel|nevermind|never\s+mind"
-    r"|forget\s+it|abort|quit|drop\s+it"
-)
-_INCIDENT = _words(
-    r"driftsforstyrrelser?|driftsforstyrrelsen|driftsforstyrrelserne|driftsstatus|driftsinformation"
-    r"|driftsinfo|driftsmeddelelser?|driftsproblemer|nedbrud|nedbruddet|nedbruddene|incidents?"
-    r"|outages?|disruptions?|service\s+status|system\s+status|nede|down|virker\s+ikke"
-    r"|not\s+working|isn't\s+working|driften"
-)
-_EVENT_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (
-        "programledermoede",
-        _words(
-            r"programledermøde\w*|programleder\s*møde\w*|programme?\s+leaders?'?\s+meetings?"
-            r"|programme?leader\s+meetings?|programme?\s+manager\s+meetings?|pl-møde\w*"
-        ),
-    ),
-    ("leverandoerdag", _words(r"leverandørdag\w*|leverandør\s+dag\w*|(?:supplier|vendor)'?s?\s+days?")),
-    ("kommunedage", _words(r"kommunedag\w*|kommune\s+dage\w*|municipal(?:ity)?\s+days?")),
-    ("masterclass", _words(r"masterclass\w*|master\s+class\w*")),
-    ("workshop", _words(r"workshop\w*")),
-    ("kursus", _words(r"kursus\w*|kurser\w*|kurset|courses?|training")),
-    ("webinar", _words(r"webinar\w*")),
-    ("konference", _words(r"konference\w*|conferences?")),
-)
-_EVENT = _words(
-    r"arrangement\w*|begivenhed\w*|events?|eventet|møde|møder|mødet|møderne|meetings?"
-    r"|kalender\w*|calendar|what'?s\s+on|what\s+is\s+on|hvad\s+sker\s+der|what'?s\s+happening"
-    r"|what\s+is\s+happening"
-)
-_NEXT = _words(rf"(?:næste|next|førstkommende|nærmeste)(?!\s+(?:{_DATE_UNIT})\b)|hvornår|when")
-_DUE = _words(
-    r"frist|frister|fristen|fristerne|deadlines?|deadlinen|due|skal\s+(?:vi|jeg)\s+nå|nå\s+at"
-    r"|skal\s+være\s+(?:færdig\w*|klar|løst|lavet|afleveret)|udløber|expires?|overdue|for\s+sent"
-    r"|overskredne?|forfalder|forfaldne?|afleveres|(?:be|get|is|are)\s+(?:done|finished|completed)"
-    r"|hvornår\s+skal|overskredet|(?:late|behind)\s+(?:on|with)|are\s+we\s+(?:late|behind)"
-)
-# "fristen for kontaktpunkt": one task's deadline is a question about that task.
-_ONE_DEADLINE_PATTERNS = tuple(
-    re.compile(p)
-    for p in (
-        r"\b(?:frist|fristen|deadline|deadlinen)\s+(?:for|på|til|of|on)\s+(?P<s>.+)",
-        r"\bhvornår\s+skal\s+(?:vi|jeg|kommunen|man)\s+(?:have\s+|være\s+)?(?P<s>.+)",
-        r"\bwhen\s+(?:is|are)\s+(?P<s>.+?)\s+due\b",
-    )
-)
-_OUTSTANDING = _words(
-    r"mangler|manglende|mangle|udestående|outstanding|pending|remaining|unfinished|uafsluttede"
-    r"|ufærdige|åbne\s+opgaver|open\s+tasks|ikke\s+(?:lavet|færdige?|fuldført|løst)"
-    r"|not\s+(?:done|finished|completed)|left\s+to\s+do|still\s+open|what'?s\s+left|what\s+is\s+left"
-    r"|skal\s+(?:vi|jeg)\s+(?:lave|gøre|ordne)|(?:need|have|has|got)\s+to\s+do|should\s+(?:we|i)\s+do"
-    r"|status|(?:vores|mine|min|jeres|our|my)\s+(?:opgaver|tasks)|(?:hvilke|which|what)\s+(?:opgaver|tasks)"
-    r"|to\s+do|todo|to-do|tilbage\s+at\s+lave|er\s+der\s+tilbage|opgaver|opgaverne|tasks|glemt"
-)
-_HELP = _words(
-    r"hjælp|hjælpe|help|hvad\s+kan\s+du|hvad\s+kan\s+jeg\s+(?:spørge\s+om|skrive|bruge\s+dig\s+til)"
-    r"|what\s+can\s+you\s+do|what\s+can\s+i\s+(?:ask|say|do)|what\s+do\s+you\s+do"
-    r"|how\s+does\s+(?:this|it)\s+work|how\s+do\s+i\s+use"
-    r"|hvordan\s+(?:\S+\s+){0,2}?(?:virker|fungerer)|hvordan\s+bruger"
-    r"|kommandoer|commands|menu|menuen|vejledning|instructions|usage|guide"
-)
-_GREETING = _words(
-    r"hej|hejsa|hejhej|hey|hi|hello|halløj|hallo|goddag|godmorgen|god\s+morgen|godaften"
-    r"|god\s+aften|god\s+eftermiddag|dav|davs|morn|good\s+(?:morning|afternoon|evening|day)"
-    r"|tak|takker|thanks|thank\s+you|thx|cheers"
-)
-# "fortæl om X", "hvad går X ud på", "tell me about X": X names a task.
-_DETAIL_PATTERNS = tuple(
-    re.compile(p)
-    for p in (
-        r"\bfortæl(?:le)?\s+(?:mig\s+|lidt\s+|mere\s+|noget\s+)*(?:om|omkring)\s+(?P<s>.+)",
-        r"\bhvad\s+går\s+(?P<s>.+?)\s+ud\s+på\b",
-        r"\bhvad\s+handler\s+(?P<s>.+?)\s+om\b",
-        r"\bhvad\s+(?:indebærer|betyder)\s+(?P<s>.+)",
-        r"\b(?:detaljer|detalje|info|information|informationer|oplysninger|beskrivelse|beskrivelsen"
-        r"|mere)\s+(?:om|på|for|af|omkring|vedrørende)\s+(?P<s>.+)",
-        r"\b(?:beskriv|forklar)\s+(?:mig\s+)?(?P<s>.+)",
-        r"\btell\s+me\s+(?:more\s+|a\s+bit\s+|something\s+)?(?:about|on)\s+(?P<s>.+)",
-        r"\b(?:details?|info|information|more)\s+(?:on|about|of|for|regarding)\s+(?P<s>.+)",
-        r"\bwhat\s+(?:is|does)\s+(?P<s>.+?)\s+(?:about|involve|mean|entail)\b",
-        r"\bwhat'?s\s+(?P<s>.+?)\s+about\b",
-        r"\b(?:explain|describe)\s+(?P<s>.+)",
-    )
-)
-_SUBJECT_LEAD_RE = re.compile(
-    r"^(?:(?:the|a|an|den|det|de|opgaven|opgave|klik-opgaven|task|om|about|on|for|mig|me|lidt"
-    r"|mere|more|called|named|der\s+hedder|som\s+hedder)\s+)+"
-)
-_SUBJECT_TRAIL_RE = re.compile(r"(?:\s+(?:task|opgave|opgaven|please|tak|venligst|thanks|ud\s+på|about))+$")
-_SUBJECT_EDGES_RE = re.compile(r"^[\W_]+|[\W_]+$")
 
-# Words that carry no subject: question words, fillers and the words the patterns consume.
-_FILLER = (
-    _DANISH_WORDS
-    | _ENGLISH_WORDS
-    | _DATE_WORDS
-    | _wordset(
-        "arrangement arrangementer arrangementet arrangementerne begivenhed begivenheder eventet "
-        "møderne kalender kalenderen næste next kommende upcoming førstkommende nærmeste hvornår "
-        "er der nogle noget snart soon on happening sker the any klikbot bot i ok okay står vis se "
-        "oversigt overview færdig færdige færdigt klar løst lavet have være done finished"
-    )
-)
-# Words that never name a task or an event by themselves.
-_NOT_SUBJECT = _FILLER | frozenset(_CANONICAL)
-_SHORT_MESSAGE = 4  # tokens: "glem det", "stop", "cancel that please"
+def _is_question(raw: str, fixed: str, lexicon: Lexicon | None) -> bool:
+    """Asked as a question: a question mark, or a clause opened by a question word or by a verb
+    before its subject ("har vi ...", "er der ...", "står kontaktpersonen som ..."), or a question
+    word before a verb anywhere. A statement may drop its subject ("har lige sendt skemaet"):
+    then an adverb or a participle follows the verb, not a subject."""
+    if raw.rstrip().endswith("?"):
+        return True
+    for clause in _CLAUSE_RE.split(fixed):
+        words = _WORD_RE.findall(clause)
+        if not words:
+            continue
+        if words[0] in _WH:
+            return True
+        if words[0] in _VERB_FIRST and len(words) > 1:
+            second = words[1]
+            if second == "i" and len(words) > 2 and words[2] == "gang":
+                continue
+            if second in _SUBJECTS:
+                return True
+            # "er skemaet sendt", "står kontaktpersonen som ...": a catalogue noun as the subject;
+            # "har sendt", "er klaret" are statements without one.
+            reported = cues.OUTCOME.fullmatch(second) or cues.PROGRESS.fullmatch(second)
+            if lexicon is not None and lexicon.names(second) and not reported:
+                return True
+    words = _WORD_RE.findall(fixed)
+    return any(w in _WH and nxt in _FINITE for w, nxt in itertools.pairwise(words))
+_SHORT_MESSAGE = 4  # words: "glem det", "stop", "cancel that please"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A message ready to be understood: normalised, typo-corrected, with what it names."""
+
+    text: str  # normalised
+    fixed: str  # normalised, with typos of the domain's words corrected
+    focus: str  # `fixed` of the sentence that asks, in a message of several sentences
+    words: list[str]  # the normalised words
+    tokens: list[str]  # the corrected words
+    language: Language
+    period: Period | None
+    mentions: Mentions
+    question: bool  # asked as a question (a question word first, or a question mark)
+    now: datetime
+
+
+_EMPTY_MENTIONS = Mentions((), (), (), (), ())
+
+
+def _focus(raw: str) -> str | None:
+    """In a message of several sentences, the one that asks (the last with a question mark, else
+    the last): "Min chef spørger i morgen. Hvad mangler vi?" asks about what is missing."""
+    sentences = _sentences(raw)
+    if len(sentences) < 2:
+        return None
+    return next((s for s in reversed(sentences) if s.rstrip().endswith("?")), sentences[-1])
+
+
+def _prepare(raw: str, now: datetime, locale: str | None, lexicon: Lexicon | None) -> Message | None:
+    normalised = normalise(raw)
+    if not normalised:
+        return None
+
+    def fix(word: str) -> str:
+        # A word the catalogue knows is not a typo of the bot's vocabulary ("skemaet").
+        if lexicon is not None and lexicon.knows(word):
+            return word
+        return _correct(word)
+
+    def fixed_text(text: str) -> str:
+        text = _CLITIC_RE.sub("", text)
+        text = cues.MONTH_MEETING_RE.sub(lambda m: f"{m['mon']} {m['rest']}", text)
+        return _WORD_RE.sub(lambda m: fix(m[0]), text)
+
+    text = cues.MONTH_MEETING_RE.sub(lambda m: f"{m['mon']} {m['rest']}", _CLITIC_RE.sub("", normalised))
+    words = _WORD_RE.findall(text)[:60]  # nothing a question names lies beyond
+    tokens = [fix(w) for w in words]
+    fixed = fixed_text(normalised)
+    focus_raw = _focus(raw)
+    focus = fixed_text(normalise(focus_raw)) if focus_raw is not None else fixed
+    language = _language_of(tokens, locale)
+    # The period of the sentence that asks: "Vi har møde på mandag. Hvad har frist i februar?";
+    # the whole message's when the asking sentence only points back at what the other named
+    # ("Jeg skal booke tid til PL-mødet i maj. Hvornår ligger det?").
+    period = find_period(focus, now, language)
+    mentions = _mentions(raw, words, focus_raw, lexicon)
+    if period is None and focus is not fixed and _names_something(fixed, mentions) and not _names_something(focus, None):
+        period = find_period(fixed, now, language)
+    question = _is_question(raw, fixed, lexicon)
+    return Message(normalised, fixed, focus, words, tokens, language, period, mentions, question, now)
+
+
+def _names_something(text: str, mentions: Mentions | None) -> bool:
+    kinds = any(pattern.search(text) for _, pattern in cues.EVENT_KINDS) or cues.EVENT.search(text) is not None
+    return kinds or (mentions is not None and (mentions.named_task() is not None or mentions.named_event() is not None))
+
+
+def _mentions(raw: str, words: list[str], focus: str | None, lexicon: Lexicon | None) -> Mentions:
+    """What the message names; in a message of several sentences, what the asking one names,
+    when it names a task or an event ("Vi har travlt med SAPA. Skal vi lave SKAT-opgaven?")."""
+    if lexicon is None:
+        return _EMPTY_MENTIONS
+    whole = lexicon.mentions(words, raw)
+    if focus is None:
+        return whole
+    focused = lexicon.mentions(_WORD_RE.findall(focus.lower()), focus)
+    if focused.named_task() or focused.named_event():
+        return focused
+    return whole
 
 
 # --- deciding --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Message:
-    text: str  # normalised
-    fixed: str  # normalised, typos corrected
-    tokens: list[str]  # corrected tokens
-    language: Language
-    period: Period | None
-
-
-def _content(tokens: Iterable[str], drop: frozenset[str] = _FILLER) -> list[str]:
-    return [t for t in tokens if t not in drop and not any(c.isdigit() for c in t)]
-
-
-def _subject(words: list[str]) -> str | None:
-    return " ".join(words) or None
-
-
-def _detail_subject(fixed: str) -> str | None:
-    """The task a detail question names, if the question is one and names something."""
-    for pattern in _DETAIL_PATTERNS:
-        m = pattern.search(fixed)
-        if m is None:
-            continue
-        if (subject := _clean_subject(m["s"])) is not None:
-            return subject
+def _facet(fixed: str, table: tuple[tuple[str, re.Pattern[str], re.Pattern[str] | None], ...]) -> str | None:
+    """The facet asked about: the first with a strong cue, else the first with a weak one."""
+    for name, strong, _ in table:
+        if strong.search(fixed):
+            return name
+    for name, _, weak in table:
+        if weak is not None and weak.search(fixed):
+            return name
     return None
 
 
-def _one_deadline_subject(fixed: str) -> str | None:
-    """The task whose deadline is asked for ("hvornår skal vi have udpeget kontaktpunkt")."""
-    for pattern in _ONE_DEADLINE_PATTERNS:
-        m = pattern.search(fixed)
-        if m is not None and (subject := _clean_subject(m["s"])) is not None:
-            return subject
+def _event_kind(msg: Message) -> str | None:
+    for name, pattern in cues.EVENT_KINDS:
+        if pattern.search(msg.fixed):
+            return name
+    if cues.ONE_MEETING.search(msg.fixed) and not cues.EVENT.search(msg.fixed):
+        return "programledermoede"
     return None
 
 
-def _clean_subject(words: str) -> str | None:
-    """The words naming a task without "the", "opgaven", "task"; None if they name nothing."""
-    subject = _SUBJECT_LEAD_RE.sub("", _SUBJECT_EDGES_RE.sub("", words))
-    subject = _SUBJECT_EDGES_RE.sub("", _SUBJECT_TRAIL_RE.sub("", subject))
-    # "tell me about deadlines next week" names no task: only known words.
-    return subject if _content(_WORD_RE.findall(subject), _NOT_SUBJECT) else None
+# "fortæl om X", "tell me about X", "hvad går X ud på": X is what the user asks about.
+_ABOUT_RE = re.compile(
+    r"\b(?:fortæl(?:le)?(?:\s+(?:mig|lidt|mere|noget))*\s+(?:om|omkring)|tell\s+me(?:\s+(?:more|a\s+bit))?\s+about"
+    r"|(?:detaljer|info|information|oplysninger|details?)\s+(?:om|på|on|about)|beskriv|describe|explain|forklar)\s+(?P<s>\S.*)"
+)
 
 
-def _about_events(msg: _Message) -> Understanding | None:
-    kind, kind_words = None, frozenset[str]()
-    for name, pattern in _EVENT_KINDS:
-        if (m := pattern.search(msg.fixed)) is not None:
-            # The words naming the kind stay in the subject, even "meeting" or "day".
-            kind, kind_words = name, frozenset(_WORD_RE.findall(m[0]))
-            break
-    if kind is None and not _EVENT.search(msg.fixed):
+def _subject(msg: Message) -> str | None:
+    return " ".join(msg.mentions.unknown) or None
+
+
+_DEFAULT_FACETS = frozenset({None, "dates", "description"})
+
+
+def _asked_facet(msg: Message, table: cues.Facets) -> str | None:
+    """The facet the asking sentence names, else the one the whole message names: "Jeg har
+    ikke fået Skype-linket. Hvornår plejer det at komme?" asks about the invitation."""
+    asked = _facet(msg.focus, table)
+    if msg.focus == msg.fixed or asked not in _DEFAULT_FACETS:
+        return asked
+    whole = _facet(msg.fixed, table)
+    return whole if whole not in _DEFAULT_FACETS else asked or whole
+
+
+def _task_facet(msg: Message) -> Facet:
+    facet = _asked_facet(msg, cues.TASK_FACETS)
+    # "har vi udpeget en kontaktperson?", "fik vi godkendt dem?": a question about an outcome
+    # asks our status.
+    outcome = cues.OUTCOME.search(msg.focus) or cues.PROGRESS.search(msg.focus)
+    if facet is None and msg.question and outcome:
+        return Facet.STATUS
+    return Facet(facet) if facet is not None else Facet.DESCRIPTION
+
+
+def _about_task(msg: Message, task: str, base: dict[str, object]) -> Understanding:
+    return Understanding(Intent.TASK, facet=_task_facet(msg), task=task, **base)  # type: ignore[arg-type]
+
+
+def _resolve_event(
+    msg: Message, lexicon: Lexicon, kind: str | None, named: str | None
+) -> tuple[str | None, tuple[str, ...]]:
+    """(the one event meant, or None) and the events of the kind in the period, in time order."""
+    events = list(lexicon.events.values())
+    if named is not None:
+        candidates = [lexicon.events[named]]
+    elif kind is not None:
+        candidates = [e for e in events if e.kind == kind]
+    else:
+        candidates = events
+    period = msg.period
+    if period is not None:
+        candidates = [e for e in candidates if any(period.overlaps(s.starts_at, s.ends_at) for s in e.slots)]
+    candidates.sort(key=lambda e: min(s.starts_at for s in e.slots))
+    upcoming = [e for e in candidates if any(s.ends_at > msg.now for s in e.slots)]
+    ordered = tuple(e.id for e in candidates)
+    if named is not None:
+        return named, ordered
+    chosen = upcoming[0] if upcoming else (candidates[-1] if candidates else None)
+    return (chosen.id if chosen is not None else None), ordered
+
+
+def _about_events(
+    msg: Message, lexicon: Lexicon | None, base: dict[str, object], kind: str | None, named: str | None, task: str | None
+) -> Understanding | None:
+    """A question about events: one event (a fact of it) or a list, or None if it is not one."""
+    mentions = msg.mentions
+    fixed = msg.fixed
+    generic = cues.EVENT.search(fixed) is not None or cues.MEETING.search(fixed) is not None
+    if kind is None and named is None and not generic:
         return None
-    intent = Intent.NEXT_EVENT if _NEXT.search(msg.fixed) else Intent.EVENTS
-    words = [t for t in msg.tokens if t in kind_words or _content([t])]
-    return Understanding(intent, msg.language, msg.text, msg.period, _subject(words), kind)
+    facet = _asked_facet(msg, cues.EVENT_FACETS)
+    strong_facet = facet is not None and facet != "dates"
+    if task is not None:
+        # A task named: about an event only when the message names the event as surely.
+        if kind is None and named is None:
+            return None
+        if kind is None and mentions.tasks[0].score > mentions.events[0].score:
+            return None
+    lists = cues.OUTSTANDING_STRONG.search(fixed) is not None or cues.DUE.search(fixed) is not None
+    if kind is None and lists and not strong_facet and (named is None or not generic):
+        return None  # "hvad har frist inden mødet", "our open tasks for the styregruppe"
+    base = {**base, "event_kind": kind}
+    plural = cues.PLURAL_EVENTS.search(fixed) is not None
+    following = cues.NEXT.search(fixed) is not None
+    # One event: named, or a fact of it asked, or the next of a kind, or when a kind is
+    # ("hvornår er leverandørdagen"). Plural words ask for a list ("er der nogle workshops").
+    one = not plural and (
+        strong_facet or named is not None or following or (kind is not None and facet == "dates")
+    )
+    if lexicon is None:
+        intent = Intent.EVENT if one else Intent.EVENTS
+        chosen_facet = Facet(facet or "dates") if one else None
+        return Understanding(intent, facet=chosen_facet, **base)  # type: ignore[arg-type]
+    event, ordered = _resolve_event(msg, lexicon, kind, named)
+    if not one and kind is not None and msg.period is not None and len(ordered) == 1 and not plural:
+        one = True  # "PL-mødet i april"
+    if one and (event is not None or kind is not None):
+        # With no such event ("næste webinar"), the answer says none is planned.
+        return Understanding(Intent.EVENT, facet=Facet(facet or "dates"), event=event, events=ordered, **base)  # type: ignore[arg-type]
+    return Understanding(Intent.EVENTS, events=ordered, **base)  # type: ignore[arg-type]
 
 
-def _about_tasks(msg: _Message) -> Understanding | None:
-    fixed, lang, period = msg.fixed, msg.language, msg.period
-    if (subject := _detail_subject(fixed)) is not None:
-        return Understanding(Intent.TASK_DETAIL, lang, msg.text, period, subject)
-    if _DUE.search(fixed):
-        if period is None and (subject := _one_deadline_subject(fixed)) is not None:
-            return Understanding(Intent.TASK_DETAIL, lang, msg.text, None, subject)
-        return Understanding(Intent.DUE, lang, msg.text, period)
-    if _OUTSTANDING.search(fixed):
-        # "hvilke opgaver mangler vi i februar": with a window it is a deadline question.
-        return Understanding(Intent.DUE if period else Intent.OUTSTANDING, lang, msg.text, period)
-    if period is not None and not _content(msg.tokens, _NOT_SUBJECT):
-        # A bare date ("31/1", "i næste uge?") asks what is due then.
-        return Understanding(Intent.DUE, lang, msg.text, period)
-    return None
-
-
-def _decide(msg: _Message) -> Understanding:
+def _decide(msg: Message, lexicon: Lexicon | None, context: str | None, municipality: int | None) -> Understanding:
     fixed, lang = msg.fixed, msg.language
-    if len(msg.tokens) <= _SHORT_MESSAGE and _CANCEL.search(fixed):
+    base: dict[str, object] = {
+        "language": lang,
+        "text": msg.text,
+        "period": msg.period,
+        "municipalities": msg.mentions.municipalities,
+    }
+    mentions = msg.mentions
+    if len(msg.tokens) <= _SHORT_MESSAGE and cues.CANCEL.search(fixed):
         return Understanding(Intent.CANCEL, lang, msg.text)
-    if _INCIDENT.search(fixed):
-        return Understanding(Intent.INCIDENTS, lang, msg.text, msg.period)
-    found = _about_events(msg) or _about_tasks(msg)
-    if found is not None:
-        return found
-    if _HELP.search(fixed):
+    report = reports.detect(msg, lexicon, context, municipality)
+    if report is not None:
+        return Understanding(Intent.REPORT, report=report, task=report.task, **base)  # type: ignore[arg-type]
+    task = mentions.named_task()
+    kind = _event_kind(msg)
+    event = mentions.named_event()
+    if cues.STRONG_HELP.search(fixed) and task is None:
         return Understanding(Intent.HELP, lang, msg.text)
-    if _GREETING.search(fixed):
+    quiet = task is None and event is None and kind is None
+    if cues.STRONG_INCIDENTS.search(fixed) or (quiet and cues.WEAK_INCIDENTS.search(fixed)):
+        return Understanding(Intent.INCIDENTS, **base)  # type: ignore[arg-type]
+    if cues.COUNTS.search(fixed) and (task is not None or (event is None and kind is None)):
+        return Understanding(Intent.COUNTS, task=task, whose=Whose.ALL, **base)  # type: ignore[arg-type]
+    programme = mentions.programmes[0] if mentions.programmes else None
+    outstanding = cues.OUTSTANDING_STRONG.search(fixed) is not None
+    due = cues.DUE.search(fixed) is not None
+    if programme is not None and task is None and kind is None:
+        asks = cues.PROGRAMME_ASK_STRONG.search(fixed) is not None
+        if asks or not (outstanding or due):
+            return Understanding(Intent.PROGRAMME, programme=programme, **base)  # type: ignore[arg-type]
+    about_events = _about_events(msg, lexicon, base, kind, event, task)
+    if about_events is not None:
+        return about_events
+    if task is not None:
+        return _about_task(msg, task, base)
+    if due:
+        return Understanding(Intent.DUE, programme=programme, **base)  # type: ignore[arg-type]
+    if outstanding or cues.OUTSTANDING.search(fixed):
+        intent = Intent.DUE if msg.period is not None else Intent.OUTSTANDING
+        return Understanding(intent, programme=programme, **base)  # type: ignore[arg-type]
+    candidates = tuple(mentions.task_candidates())
+    if not candidates and (about := _ABOUT_RE.search(msg.text)) is not None:
+        # "fortæl om X" where X names no task: the answer says so, with the active tasks.
+        return Understanding(Intent.TASK, facet=Facet.DESCRIPTION, subject=about["s"], **base)  # type: ignore[arg-type]
+    if candidates and not (cues.GREETING.search(fixed) and not msg.question):
+        return Understanding(
+            Intent.TASK,
+            facet=_task_facet(msg),
+            task=candidates[0] if len(candidates) == 1 else None,
+            task_candidates=candidates,
+            **base,  # type: ignore[arg-type]
+        )
+    if msg.period is not None and not mentions.unknown:
+        # A bare date ("31/1", "i næste uge?") asks what is due then.
+        return Understanding(Intent.DUE, **base)  # type: ignore[arg-type]
+    if cues.HELP.search(fixed):
+        return Understanding(Intent.HELP, lang, msg.text)
+    if cues.GREETING.search(fixed):
         return Understanding(Intent.GREETING, lang, msg.text)
-    words = _content(_WORD_RE.findall(msg.text))
-    return Understanding(Intent.UNKNOWN, lang, msg.text, msg.period, _subject(words))
+    return Understanding(Intent.UNKNOWN, subject=_subject(msg), **base)  # type: ignore[arg-type]
 
 
-def understand(text: str, now: datetime, locale: str | None = None) -> Understanding:
-    """What a message asks. Never raises; `now` is aware, periods are in Copenhagen."""
+def prepare(
+    text: str, now: datetime, locale: str | None = None, lexicon: Lexicon | None = None
+) -> Message | None:
+    """The message normalised, corrected and read against the catalogue (None if empty)."""
+    return _prepare(text[:MAX_CHARS], now, locale, lexicon)
+
+
+def understand(
+    text: str,
+    now: datetime,
+    locale: str | None = None,
+    *,
+    lexicon: Lexicon | None = None,
+    context: str | None = None,
+    municipality: int | None = None,
+) -> Understanding:
+    """What a message asks or reports. Never raises; `now` is aware, periods are in Copenhagen.
+
+    `lexicon` is the catalogue's vocabulary (without it nothing is named); `context` the task
+    last shown in the conversation ("det er på plads" is about it); `municipality` the asker's.
+    """
     raw = text[:MAX_CHARS]
-    normalised = normalise(raw)
-    if not normalised:
+    msg = _prepare(raw, now, locale, lexicon)
+    if msg is None:
         # A lone "?" asks what the bot can do; nothing at all asks nothing.
         intent = Intent.HELP if raw.strip() and set(raw.strip()) <= {"?", " "} else Intent.UNKNOWN
-        return Understanding(intent, _language_of([], locale), normalised)
-    tokens = [_correct(t) for t in _WORD_RE.findall(normalised)]
-    fixed = _WORD_RE.sub(lambda m: _correct(m[0]), normalised)
-    language = _language_of(tokens, locale)
-    period = find_period(normalised, now, language)
-    return _decide(_Message(normalised, fixed, tokens, language, period))
+        return Understanding(intent, _language_of([], locale), "")
+    return _decide(msg, lexicon, context, municipality)

@@ -7,6 +7,7 @@ Udpeg underskriftberettiget = Påbegyndt; Aarhus (751) has both Ikke påbegyndt.
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import storage.status_changes as status_changes
 from storage.db import create_engine
-from storage.demo import demo_tenant_id
+from storage.demo import demo_tenant_id, load_demo_yaml
 from storage.domain import TaskStatus
 from storage.models import MunicipalityTaskStatus, StatusChange
 from tests.harness import UNKNOWN_TENANT, VEJLE, BotUnderTest
@@ -443,12 +444,20 @@ async def test_kombit_overview_of_active_tasks(bot: BotUnderTest) -> None:
     assert "Fuldført 14 · Påbegyndt 9 · Ikke påbegyndt 10 · Ikke aktiv 65" in reply.text
 
 
-async def test_the_overview_is_for_kombit_only(bot: BotUnderTest) -> None:
-    for text in ("hvem mangler Udpeg kontaktpunkt?", "overblik"):
-        reply = await bot.ask_one(text)  # Vejle
-        assert reply.card is not None
-        assert reply.card["body"][0]["text"] == "Det kan jeg ikke gøre"
-        assert "KOMBIT-medarbejdere" in reply.text
+async def test_programme_leaders_get_the_counts_never_the_names(bot: BotUnderTest) -> None:
+    """KLIK's slides show every programme leader the counts; which municipality is where is KOMBIT's."""
+    reply = await bot.ask_one("hvem mangler Udpeg kontaktpunkt?")  # Vejle
+    assert reply.card is not None
+    assert reply.card["body"][0]["text"].startswith("Sådan står det til i alle kommuner")
+    assert "13 af 98 kommuner har fuldført opgaven, 9 er i gang og 76 er ikke påbegyndt." in reply.text
+    assert "I står som Ikke påbegyndt. Ud over jer mangler 84 andre kommuner." in reply.text
+    assert "deler jeg kun med KOMBIT" in reply.text
+    overview = await bot.ask_one("overblik")
+    assert overview.card is not None
+    assert "Fuldført: 13 af 98" in overview.text and "Fuldført: 18 af 98" in overview.text
+    names = [m["name"] for m in load_demo_yaml()["municipalities"] if m["name"] != "Vejle"]
+    for text in (reply.text, overview.text):
+        assert not [name for name in names if re.search(rf"\b{re.escape(name)}\b", text)]
     own = await bot.ask_one("status på kontaktpunkt")
     assert own.card is not None
     assert facts(own.card)["Jeres status"] == "Ikke påbegyndt"

@@ -1,295 +1,268 @@
-"""Intent, language, period and subject of what programme leaders and KOMBIT staff type."""
+"""What the understanding yields for typical messages: intent, language, period, facet and the task
+or event named (against the demo catalogue), and that odd input never makes it raise.
+
+The broad measure is the corpus (tests/corpus/, bench/understanding.py, tests/test_corpus.py);
+these are the everyday phrasings, one assertion each, so a regression names itself.
+"""
 
 from __future__ import annotations
 
 import random
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
+from dialogs.lexicon import Lexicon
 from dialogs.understanding import (
     MAX_CHARS,
+    Facet,
     Intent,
     Understanding,
     detect_language,
     normalise,
     understand,
 )
-from storage.domain import Period
+from storage.demo import demo_catalogue_words
+from storage.domain import Period, TaskStatus
 
 # The programme-leader meeting of 23 January 2019, a Wednesday.
 NOW = datetime.fromisoformat("2019-01-23T10:00:00+01:00")
+LEXICON = Lexicon(demo_catalogue_words())
+VEJLE = 630
 
-# Frequently used windows, as (start, end) in ISO 8601 with Copenhagen's offset.
-BY_1_FEB = (None, "2019-02-02T00:00:00+01:00")
-NEXT_WEEK = ("2019-01-28T00:00:00+01:00", "2019-02-04T00:00:00+01:00")
-THIS_WEEK = ("2019-01-21T00:00:00+01:00", "2019-01-28T00:00:00+01:00")
-TWO_WEEKS = ("2019-01-23T00:00:00+01:00", "2019-02-07T00:00:00+01:00")
-TODAY = ("2019-01-23T00:00:00+01:00", "2019-01-24T00:00:00+01:00")
-TOMORROW = ("2019-01-24T00:00:00+01:00", "2019-01-25T00:00:00+01:00")
-FRIDAY = ("2019-01-25T00:00:00+01:00", "2019-01-26T00:00:00+01:00")
-JAN_31 = ("2019-01-31T00:00:00+01:00", "2019-02-01T00:00:00+01:00")
-FEB_1 = ("2019-02-01T00:00:00+01:00", "2019-02-02T00:00:00+01:00")
-FEB_5 = ("2019-02-05T00:00:00+01:00", "2019-02-06T00:00:00+01:00")
-JANUARY = ("2019-01-01T00:00:00+01:00", "2019-02-01T00:00:00+01:00")
-FEBRUARY = ("2019-02-01T00:00:00+01:00", "2019-03-01T00:00:00+01:00")
-MARCH = ("2019-03-01T00:00:00+01:00", "2019-04-01T00:00:00+02:00")  # summer time from 31 March
-APRIL = ("2019-04-01T00:00:00+02:00", "2019-05-01T00:00:00+02:00")
-MAY = ("2019-05-01T00:00:00+02:00", "2019-06-01T00:00:00+02:00")
-BY_END_OF_FEB = (None, "2019-03-01T00:00:00+01:00")
-FEB_1_TO_15 = ("2019-02-01T00:00:00+01:00", "2019-02-16T00:00:00+01:00")
+KONTAKTPUNKT = "mbp-kontaktpunkt-incident"
+UNDERSKRIFT = "mbp-underskriftberettiget-skat"
+IT_MILJOE = "mbp-tjek-it-miljoe"
 
-Window = tuple[str | None, str | None]
+Days = tuple[str | None, str | None]
 
 
 def case(
     text: str,
     intent: Intent,
     language: str,
-    period: Window | None = None,
-    subject: str | None = None,
+    *,
+    period: Days | None = None,
+    facet: Facet | None = None,
+    task: str | None = None,
+    event: str | None = None,
     kind: str | None = None,
     locale: str | None = None,
 ) -> object:
-    return pytest.param(text, locale, intent, language, period, subject, kind, id=text or "<empty>")
+    return pytest.param(text, locale, intent, language, period, facet, task, event, kind, id=text or "<empty>")
 
 
-OUT, DUE, TASK = Intent.OUTSTANDING, Intent.DUE, Intent.TASK_DETAIL
-EVENTS, NEXT, INCIDENTS = Intent.EVENTS, Intent.NEXT_EVENT, Intent.INCIDENTS
-HELP, HI, CANCEL, UNKNOWN = Intent.HELP, Intent.GREETING, Intent.CANCEL, Intent.UNKNOWN
+OUTSTANDING, DUE, TASK = Intent.OUTSTANDING, Intent.DUE, Intent.TASK
+EVENTS, EVENT, INCIDENTS = Intent.EVENTS, Intent.EVENT, Intent.INCIDENTS
+HELP, GREETING, CANCEL, UNKNOWN = Intent.HELP, Intent.GREETING, Intent.CANCEL, Intent.UNKNOWN
+DESCRIPTION, DEADLINE, DATES = Facet.DESCRIPTION, Facet.DEADLINE, Facet.DATES
 
 CORPUS = [
-    # What is outstanding for us
-    case("hvilke opgaver mangler vi?", OUT, "da"),
-    case("what's outstanding?", OUT, "en"),
-    case("hvad skal vi lave", OUT, "da"),
-    case("status på vores opgaver", OUT, "da"),
-    case("hvad mangler vi", OUT, "da"),
-    case("Hvilke KLIK-opgaver mangler vi at lave?", OUT, "da"),
-    case("HVAD MANGLER VI", OUT, "da"),
-    case("Har vi nogen udestående opgaver", OUT, "da"),
-    case("udestaaende opgaver", OUT, "da"),
-    case("Hvad mangler Vejle Kommune?", OUT, "da"),
-    case("which tasks are still open?", OUT, "en"),
-    case("What do we need to do?", OUT, "en"),
-    case("show my tasks", OUT, "en"),
-    case("what's left to do", OUT, "en"),
-    case("hvilke opgavr manlger vi", OUT, "da"),
-    case("whats outstandng", OUT, "en"),
-    case("hvad har vi glemt", OUT, "da"),
-    # Deadlines, with and without a period
-    case("hvad har frist inden 1. februar?", DUE, "da", BY_1_FEB),
-    case("frister i næste uge", DUE, "da", NEXT_WEEK),
-    case("hvad skal vi nå om to uger?", DUE, "da", TWO_WEEKS),
-    case("what is due by the end of February?", DUE, "en", BY_END_OF_FEB),
-    case("deadlines this week", DUE, "en", THIS_WEEK),
-    case("hvilke frister har vi?", DUE, "da"),
-    case("deadlines?", DUE, "da"),
-    case("deadlines?", DUE, "en", locale="en-US"),
-    case("næste frist", DUE, "da"),
-    case("next deadline", DUE, "en"),
-    case("what is due next week?", DUE, "en", NEXT_WEEK),
-    case("Hvilke opgaver har frist 31/1?", DUE, "da", JAN_31),
-    case("hvad skal være færdigt inden 31.1.2019", DUE, "da", (None, "2019-02-01T00:00:00+01:00")),
-    case("Opgaver med frist senest den 28/1-2019", DUE, "da", (None, "2019-01-29T00:00:00+01:00")),
-    case("hvad har frist efter 1. februar", DUE, "da", ("2019-02-02T00:00:00+01:00", None)),
-    case("deadlines before 1 Feb", DUE, "en", BY_1_FEB),
-    case("anything due tomorrow?", DUE, "en", TOMORROW),
-    case("FRISTER I DAG", DUE, "da", TODAY),
-    case("hvad skal vi nå i dag", DUE, "da", TODAY),
-    case(
-        "what's due in the next 10 days",
-        DUE,
-        "en",
-        ("2019-01-23T00:00:00+01:00", "2019-02-03T00:00:00+01:00"),
-    ),
-    case("is anything due within two weeks", DUE, "en", TWO_WEEKS),
-    case("tasks due in 2 weeks", DUE, "en", TWO_WEEKS),
-    case("frister inden for 14 dage", DUE, "da", TWO_WEEKS),
-    case("frister de næste to uger", DUE, "da", TWO_WEEKS),
-    case("hvad har frist mellem 1. og 15. februar", DUE, "da", FEB_1_TO_15),
-    case("deadlines between 1 and 15 February", DUE, "en", FEB_1_TO_15),
-    case("frister i februar", DUE, "da", FEBRUARY),
-    case("Frister i Marts", DUE, "da", MARCH),
-    case("hvad forfalder ultimo februar", DUE, "da", BY_END_OF_FEB),
-    case("deadlines end of Feb", DUE, "en", BY_END_OF_FEB),
-    case("hvilke opgaver skal være løst inden udgangen af februar", DUE, "da", BY_END_OF_FEB),
-    case("hvad har frist i denne måned", DUE, "da", JANUARY),
-    case("deadlines next month", DUE, "en", FEBRUARY),
-    case("what is due on Friday", DUE, "en", FRIDAY),
-    case("hvad skal vi nå inden næste fredag", DUE, "da", (None, "2019-01-26T00:00:00+01:00")),
-    case("what is due by 2019-02-01", DUE, "en", BY_1_FEB),
-    case("anything due on 1 Feb?", DUE, "en", FEB_1),
-    case("what is due February 1st", DUE, "en", FEB_1),
-    case("hvad har frist 5/2", DUE, "da", FEB_5),
-    case("hvad har frist d. 31/1-2019", DUE, "da", JAN_31),
-    case("Hvilke opgaver har vi i uge 5", DUE, "da", NEXT_WEEK),
-    case("hvilke opgaver mangler vi i februar", DUE, "da", FEBRUARY),
-    case("hvad har vi af deadlines", DUE, "da"),
-    case("31/1", DUE, "da", JAN_31),
-    case("kan jeg få en oversigt over frister", DUE, "da"),
-    case("are we late on anything", DUE, "en"),
-    # One task
-    case("fortæl om kontaktpunkt", TASK, "da", subject="kontaktpunkt"),
-    case("hvad går underskriftberettiget ud på?", TASK, "da", subject="underskriftberettiget"),
-    case("tell me about the contact point task", TASK, "en", subject="contact point"),
-    case("detaljer om it-miljø", TASK, "da", subject="it-miljø"),
-    case("info om opgaven Godkend serviceaftale", TASK, "da", subject="godkend serviceaftale"),
-    case("Fortæl mig mere om opgaven underskriftberettiget", TASK, "da", subject="underskriftberettiget"),
-    case("Hvad går opgaven om it-miljø ud på?", TASK, "da", subject="it-miljø"),
-    case("hvad indebærer serviceaftalen", TASK, "da", subject="serviceaftalen"),
-    case("tell me more about the signatory task", TASK, "en", subject="signatory"),
-    case("what is the FK administrator task about", TASK, "en", subject="fk administrator"),
-    case("details on contact point", TASK, "en", subject="contact point"),
-    case("Hvad er fristen for kontaktpunkt?", TASK, "da", subject="kontaktpunkt"),
-    case("beskriv opgaven om fordelingsregler", TASK, "da", subject="fordelingsregler"),
-    case("hvornår skal vi have udpeget kontaktpunkt", TASK, "da", subject="udpeget kontaktpunkt"),
-    case("when is the contact point task due", TASK, "en", subject="contact point"),
-    # Events
-    case("kommende arrangementer", EVENTS, "da"),
-    case("events in March", EVENTS, "en", MARCH),
-    case("hvilke møder er der i februar?", EVENTS, "da", FEBRUARY),
-    case("what's on the calendar", EVENTS, "en"),
-    case("er der nogle arrangementer i marts?", EVENTS, "da", MARCH),
-    case("upcoming events", EVENTS, "en"),
-    case("events next month", EVENTS, "en", FEBRUARY),
-    case("what meetings are there in February", EVENTS, "en", FEBRUARY),
-    case("arangementer", EVENTS, "da"),
-    case("vis mig kalenderen", EVENTS, "da"),
-    case("Hvad sker der i næste uge?", EVENTS, "da", NEXT_WEEK),
-    case("what's happening next week", EVENTS, "en", NEXT_WEEK),
-    case("hvilke workshops er der", EVENTS, "da", subject="workshops", kind="workshop"),
-    case("leverandørdag", EVENTS, "da", subject="leverandørdag", kind="leverandoerdag"),
-    case("kursus i april", EVENTS, "da", APRIL, subject="kursus", kind="kursus"),
-    case("programledermøder i maj", EVENTS, "da", MAY, subject="programledermøder", kind="programledermoede"),
-    case("any courses in april?", EVENTS, "en", APRIL, subject="courses", kind="kursus"),
-    case("er der en konference snart", EVENTS, "da", subject="konference", kind="konference"),
-    # The next event
-    case(
-        "hvornår er næste programledermøde?", NEXT, "da", subject="programledermøde", kind="programledermoede"
-    ),
-    case(
-        "when is the next programme leader meeting",
-        NEXT,
-        "en",
-        subject="programme leader meeting",
-        kind="programledermoede",
-    ),
-    case("næste workshop", NEXT, "da", subject="workshop", kind="workshop"),
-    case(
-        "hvornår er næste programledermøe", NEXT, "da", subject="programledermøde", kind="programledermoede"
-    ),
-    case(
-        "Hvornår er det næste programledermøde i marts?",
-        NEXT,
-        "da",
-        MARCH,
-        subject="programledermøde",
-        kind="programledermoede",
-    ),
-    case("hvornår er leverandørdagen", NEXT, "da", subject="leverandørdagen", kind="leverandoerdag"),
-    case("Hvornår er kommunedagene?", NEXT, "da", subject="kommunedagene", kind="kommunedage"),
-    case("when is the next webinar", NEXT, "en", subject="webinar", kind="webinar"),
-    case("next masterclass", NEXT, "en", subject="masterclass", kind="masterclass"),
-    case("when is the supplier day", NEXT, "en", subject="supplier day", kind="leverandoerdag"),
-    case("næste kursus", NEXT, "da", subject="kursus", kind="kursus"),
-    case("næste møde", NEXT, "da"),
-    case("hvornår er der møde", NEXT, "da"),
-    case(
-        "hvornår er workshoppen om drift og forvaltning",
-        NEXT,
-        "da",
-        subject="workshoppen drift forvaltning",
-        kind="workshop",
-    ),
-    # Incidents
-    case("er der driftsforstyrrelser?", INCIDENTS, "da"),
-    case("any incidents?", INCIDENTS, "en"),
-    case("er der nedbrud?", INCIDENTS, "da"),
-    case("er der nedbrudd", INCIDENTS, "da"),
-    case("driftsstatus", INCIDENTS, "da"),
-    case("Er der nogen driftsforstyrrelser lige nu?", INCIDENTS, "da"),
-    case("Er SAPA nede?", INCIDENTS, "da"),
-    case("is serviceplatformen down", INCIDENTS, "en"),
-    case("status på nedbruddet på Adgangsstyring", INCIDENTS, "da"),
-    # Help
-    case("hjælp", HELP, "da"),
-    case("help", HELP, "en"),
-    case("hvad kan du?", HELP, "da"),
-    case("what can you do", HELP, "en"),
-    case("?", HELP, "da"),
-    case("?", HELP, "en", locale="en-GB"),
-    case("hjælpp", HELP, "da"),
-    case("hjaelp", HELP, "da"),
-    case("Hjælp!", HELP, "da"),
-    case("hvordan virker du", HELP, "da"),
-    case("hvad kan jeg spørge om", HELP, "da"),
-    case("kan du hjælpe mig", HELP, "da"),
-    # Greetings and thanks
-    case("hej", HI, "da"),
-    case("godmorgen", HI, "da"),
-    case("hello", HI, "en"),
-    case("hi there", HI, "en"),
-    case("tak", HI, "da"),
-    case("Hej klikbot", HI, "da"),
-    case("Hej 👋", HI, "da"),
-    case("hejsa", HI, "da"),
-    case("good morning", HI, "en"),
-    case("thanks!", HI, "en"),
-    case("Tusind tak 🙏", HI, "da"),
-    case("tak for hjælpen", HI, "da"),
-    # Cancel
-    case("annuller", CANCEL, "da"),
-    case("Annullér", CANCEL, "da"),
-    case("stop", CANCEL, "da"),
-    case("stop", CANCEL, "en", locale="en-US"),
-    case("cancel", CANCEL, "en"),
-    case("glem det", CANCEL, "da"),
-    case("nevermind", CANCEL, "en"),
-    case("never mind", CANCEL, "en"),
-    case("nej tak", CANCEL, "da"),
-    # Not understood: the cleaned words go back for fuzzy matching against task titles
-    case("bananer er gule", UNKNOWN, "da", subject="bananer gule"),
-    case("asdfgh", UNKNOWN, "da", subject="asdfgh"),
-    case("stoppested", UNKNOWN, "da", subject="stoppested"),
-    case("kontaktpunkt", UNKNOWN, "da", subject="kontaktpunkt"),
-    case("SAPA", UNKNOWN, "en", subject="sapa", locale="en-US"),
-    case("ok", UNKNOWN, "en", locale="en-GB"),
+    case('hvilke opgaver mangler vi?', OUTSTANDING, 'da'),
+    case("what's outstanding?", OUTSTANDING, 'en'),
+    case('hvad skal vi lave', OUTSTANDING, 'da'),
+    case('status på vores opgaver', OUTSTANDING, 'da'),
+    case('hvad mangler vi', OUTSTANDING, 'da'),
+    case('Hvilke KLIK-opgaver mangler vi at lave?', OUTSTANDING, 'da'),
+    case('HVAD MANGLER VI', OUTSTANDING, 'da'),
+    case('Har vi nogen udestående opgaver', OUTSTANDING, 'da'),
+    case('udestaaende opgaver', OUTSTANDING, 'da'),
+    case('Hvad mangler Vejle Kommune?', OUTSTANDING, 'da'),
+    case('which tasks are still open?', OUTSTANDING, 'en'),
+    case('What do we need to do?', OUTSTANDING, 'en'),
+    case('show my tasks', OUTSTANDING, 'en'),
+    case("what's left to do", OUTSTANDING, 'en'),
+    case('hvilke opgavr manlger vi', OUTSTANDING, 'da'),
+    case('whats outstandng', OUTSTANDING, 'en'),
+    case('hvad har vi glemt', OUTSTANDING, 'da'),
+    case('hvad har frist inden 1. februar?', DUE, 'da', period=(None, '2019-02-01')),
+    case('frister i næste uge', DUE, 'da', period=('2019-01-28', '2019-02-03')),
+    case('hvad skal vi nå om to uger?', DUE, 'da', period=('2019-01-23', '2019-02-06')),
+    case('what is due by the end of February?', DUE, 'en', period=(None, '2019-02-28')),
+    case('deadlines this week', DUE, 'en', period=('2019-01-21', '2019-01-27')),
+    case('hvilke frister har vi?', DUE, 'da'),
+    case('deadlines?', DUE, 'da'),
+    case('deadlines?', DUE, 'en', locale='en-US'),
+    case('næste frist', DUE, 'da'),
+    case('next deadline', DUE, 'en'),
+    case('what is due next week?', DUE, 'en', period=('2019-01-28', '2019-02-03')),
+    case('Hvilke opgaver har frist 31/1?', DUE, 'da', period=('2019-01-31', '2019-01-31')),
+    case('hvad skal være færdigt inden 31.1.2019', DUE, 'da', period=(None, '2019-01-31')),
+    case('Opgaver med frist senest den 28/1-2019', DUE, 'da', period=(None, '2019-01-28')),
+    case('hvad har frist efter 1. februar', DUE, 'da', period=('2019-02-02', None)),
+    case('deadlines before 1 Feb', DUE, 'en', period=(None, '2019-02-01')),
+    case('anything due tomorrow?', DUE, 'en', period=('2019-01-24', '2019-01-24')),
+    case('FRISTER I DAG', DUE, 'da', period=('2019-01-23', '2019-01-23')),
+    case('hvad skal vi nå i dag', DUE, 'da', period=('2019-01-23', '2019-01-23')),
+    case("what's due in the next 10 days", DUE, 'en', period=('2019-01-23', '2019-02-02')),
+    case('is anything due within two weeks', DUE, 'en', period=('2019-01-23', '2019-02-06')),
+    case('tasks due in 2 weeks', DUE, 'en', period=('2019-01-23', '2019-02-06')),
+    case('frister inden for 14 dage', DUE, 'da', period=('2019-01-23', '2019-02-06')),
+    case('frister de næste to uger', DUE, 'da', period=('2019-01-23', '2019-02-06')),
+    case('hvad har frist mellem 1. og 15. februar', DUE, 'da', period=('2019-02-01', '2019-02-15')),
+    case('deadlines between 1 and 15 February', DUE, 'en', period=('2019-02-01', '2019-02-15')),
+    case('frister i februar', DUE, 'da', period=('2019-02-01', '2019-02-28')),
+    case('Frister i Marts', DUE, 'da', period=('2019-03-01', '2019-03-31')),
+    case('hvad forfalder ultimo februar', DUE, 'da', period=(None, '2019-02-28')),
+    case('deadlines end of Feb', DUE, 'en', period=(None, '2019-02-28')),
+    case('hvilke opgaver skal være løst inden udgangen af februar', DUE, 'da', period=(None, '2019-02-28')),
+    case('hvad har frist i denne måned', DUE, 'da', period=('2019-01-01', '2019-01-31')),
+    case('deadlines next month', DUE, 'en', period=('2019-02-01', '2019-02-28')),
+    case('what is due on Friday', DUE, 'en', period=('2019-01-25', '2019-01-25')),
+    case('hvad skal vi nå inden næste fredag', DUE, 'da', period=(None, '2019-01-25')),
+    case('what is due by 2019-02-01', DUE, 'en', period=(None, '2019-02-01')),
+    case('anything due on 1 Feb?', DUE, 'en', period=('2019-02-01', '2019-02-01')),
+    case('what is due February 1st', DUE, 'en', period=('2019-02-01', '2019-02-01')),
+    case('hvad har frist 5/2', DUE, 'da', period=('2019-02-05', '2019-02-05')),
+    case('hvad har frist d. 31/1-2019', DUE, 'da', period=('2019-01-31', '2019-01-31')),
+    case('Hvilke opgaver har vi i uge 5', DUE, 'da', period=('2019-01-28', '2019-02-03')),
+    case('hvilke opgaver mangler vi i februar', DUE, 'da', period=('2019-02-01', '2019-02-28')),
+    case('hvad har vi af deadlines', DUE, 'da'),
+    case('31/1', DUE, 'da', period=('2019-01-31', '2019-01-31')),
+    case('kan jeg få en oversigt over frister', DUE, 'da'),
+    case('are we late on anything', DUE, 'en'),
+    case('fortæl om kontaktpunkt', TASK, 'da', facet=DESCRIPTION, task='mbp-kontaktpunkt-incident'),
+    case('hvad går underskriftberettiget ud på?', TASK, 'da', facet=DESCRIPTION, task='mbp-underskriftberettiget-skat'),
+    case('tell me about the contact point task', TASK, 'en', facet=DESCRIPTION, task='mbp-kontaktpunkt-incident'),
+    case('detaljer om it-miljø', TASK, 'da', facet=DESCRIPTION, task='mbp-tjek-it-miljoe'),
+    case('info om opgaven Godkend serviceaftale', TASK, 'da', facet=DESCRIPTION, task='fk-godkend-serviceaftale'),
+    case('Fortæl mig mere om opgaven underskriftberettiget', TASK, 'da', facet=DESCRIPTION, task='mbp-underskriftberettiget-skat'),
+    case('Hvad går opgaven om it-miljø ud på?', TASK, 'da', facet=DESCRIPTION, task='mbp-tjek-it-miljoe'),
+    case('hvad indebærer serviceaftalen', TASK, 'da', facet=DESCRIPTION, task='fk-godkend-serviceaftale'),
+    case('tell me more about the signatory task', TASK, 'en', facet=DESCRIPTION, task='mbp-underskriftberettiget-skat'),
+    case('what is the FK administrator task about', TASK, 'en', facet=DESCRIPTION, task='fk-opret-fk-administrator'),
+    case('details on contact point', TASK, 'en', facet=DESCRIPTION, task='mbp-kontaktpunkt-incident'),
+    case('Hvad er fristen for kontaktpunkt?', TASK, 'da', facet=DEADLINE, task='mbp-kontaktpunkt-incident'),
+    case('beskriv opgaven om fordelingsregler', TASK, 'da', facet=DESCRIPTION, task='fk-godkend-fordelingsregler'),
+    case('hvornår skal vi have udpeget kontaktpunkt', TASK, 'da', facet=DEADLINE, task='mbp-kontaktpunkt-incident'),
+    case('when is the contact point task due', TASK, 'en', facet=DEADLINE, task='mbp-kontaktpunkt-incident'),
+    case('kommende arrangementer', EVENTS, 'da'),
+    case('events in March', EVENTS, 'en', period=('2019-03-01', '2019-03-31')),
+    case('hvilke møder er der i februar?', EVENTS, 'da', period=('2019-02-01', '2019-02-28')),
+    case("what's on the calendar", EVENTS, 'en'),
+    case('er der nogle arrangementer i marts?', EVENTS, 'da', period=('2019-03-01', '2019-03-31')),
+    case('upcoming events', EVENTS, 'en'),
+    case('events next month', EVENTS, 'en', period=('2019-02-01', '2019-02-28')),
+    case('what meetings are there in February', EVENTS, 'en', period=('2019-02-01', '2019-02-28')),
+    case('arangementer', EVENTS, 'da'),
+    case('vis mig kalenderen', EVENTS, 'da'),
+    case('Hvad sker der i næste uge?', EVENTS, 'da', period=('2019-01-28', '2019-02-03')),
+    case("what's happening next week", EVENTS, 'en', period=('2019-01-28', '2019-02-03')),
+    case('hvilke workshops er der', EVENTS, 'da', kind='workshop'),
+    case('leverandørdag', EVENT, 'da', facet=DATES, event='leverandoerdag-infrastruktur-2019', kind='leverandoerdag'),
+    case('kursus i april', EVENTS, 'da', period=('2019-04-01', '2019-04-30'), kind='kursus'),
+    case('programledermøder i maj', EVENTS, 'da', period=('2019-05-01', '2019-05-31'), kind='programledermoede'),
+    case('any courses in april?', EVENTS, 'en', period=('2019-04-01', '2019-04-30'), kind='kursus'),
+    case('er der en konference snart', EVENTS, 'da', kind='konference'),
+    case('hvornår er næste programledermøde?', EVENT, 'da', facet=DATES, event='programledermoede-2019-02', kind='programledermoede'),
+    case('when is the next programme leader meeting', EVENT, 'en', facet=DATES, event='programledermoede-2019-02', kind='programledermoede'),
+    case('næste workshop', EVENT, 'da', facet=DATES, event='workshop-drift-og-forvaltning-2019', kind='workshop'),
+    case('hvornår er næste programledermøe', EVENT, 'da', facet=DATES, event='programledermoede-2019-02', kind='programledermoede'),
+    case('Hvornår er det næste programledermøde i marts?', EVENT, 'da', period=('2019-03-01', '2019-03-31'), facet=DATES, event='programledermoede-2019-03', kind='programledermoede'),
+    case('hvornår er leverandørdagen', EVENT, 'da', facet=DATES, event='leverandoerdag-infrastruktur-2019', kind='leverandoerdag'),
+    case('Hvornår er kommunedagene?', EVENT, 'da', facet=DATES, event='kommunedage-2019-05', kind='kommunedage'),
+    case('when is the next webinar', EVENT, 'en', facet=DATES, kind='webinar'),
+    case('next masterclass', EVENT, 'en', facet=DATES, event='masterclass-kommunale-teknikere-2019', kind='masterclass'),
+    case('when is the supplier day', EVENT, 'en', facet=DATES, event='leverandoerdag-infrastruktur-2019', kind='leverandoerdag'),
+    case('næste kursus', EVENT, 'da', facet=DATES, event='styregrupper-kursus-2019', kind='kursus'),
+    case('næste møde', EVENT, 'da', facet=DATES, event='programledermoede-2019-02', kind='programledermoede'),
+    case('hvornår er der møde', EVENT, 'da', facet=DATES, event='programledermoede-2019-02', kind='programledermoede'),
+    case('hvornår er workshoppen om drift og forvaltning', EVENT, 'da', facet=DATES, event='workshop-drift-og-forvaltning-2019', kind='workshop'),
+    case('er der driftsforstyrrelser?', INCIDENTS, 'da'),
+    case('any incidents?', INCIDENTS, 'en'),
+    case('er der nedbrud?', INCIDENTS, 'da'),
+    case('er der nedbrudd', INCIDENTS, 'da'),
+    case('driftsstatus', INCIDENTS, 'da'),
+    case('Er der nogen driftsforstyrrelser lige nu?', INCIDENTS, 'da'),
+    case('Er SAPA nede?', INCIDENTS, 'da'),
+    case('is serviceplatformen down', INCIDENTS, 'en'),
+    case('status på nedbruddet på Adgangsstyring', INCIDENTS, 'da'),
+    case('hjælp', HELP, 'da'),
+    case('help', HELP, 'en'),
+    case('hvad kan du?', HELP, 'da'),
+    case('what can you do', HELP, 'en'),
+    case('?', HELP, 'da'),
+    case('?', HELP, 'en', locale='en-GB'),
+    case('hjælpp', HELP, 'da'),
+    case('hjaelp', HELP, 'da'),
+    case('Hjælp!', HELP, 'da'),
+    case('hvordan virker du', HELP, 'da'),
+    case('hvad kan jeg spørge om', HELP, 'da'),
+    case('kan du hjælpe mig', HELP, 'da'),
+    case('hej', GREETING, 'da'),
+    case('godmorgen', GREETING, 'da'),
+    case('hello', GREETING, 'en'),
+    case('hi there', GREETING, 'en'),
+    case('tak', GREETING, 'da'),
+    case('Hej klikbot', GREETING, 'da'),
+    case('Hej 👋', GREETING, 'da'),
+    case('hejsa', GREETING, 'da'),
+    case('good morning', GREETING, 'en'),
+    case('thanks!', GREETING, 'en'),
+    case('Tusind tak 🙏', GREETING, 'da'),
+    case('tak for hjælpen', GREETING, 'da'),
+    case('annuller', CANCEL, 'da'),
+    case('Annullér', CANCEL, 'da'),
+    case('stop', CANCEL, 'da'),
+    case('stop', CANCEL, 'en', locale='en-US'),
+    case('cancel', CANCEL, 'en'),
+    case('glem det', CANCEL, 'da'),
+    case('nevermind', CANCEL, 'en'),
+    case('never mind', CANCEL, 'en'),
+    case('nej tak', CANCEL, 'da'),
+    case('bananer er gule', UNKNOWN, 'da'),
+    case('asdfgh', UNKNOWN, 'da'),
+    case('stoppested', UNKNOWN, 'da'),
+    case('kontaktpunkt', TASK, 'da', facet=DESCRIPTION, task='mbp-kontaktpunkt-incident'),
+    case('SAPA', TASK, 'en', facet=DESCRIPTION, task='mbp-tjek-it-miljoe', locale='en-US'),
+    case('ok', UNKNOWN, 'en', locale='en-GB'),
 ]
 
 
-def _iso(period: Period | None) -> Window | None:
+def _days(period: Period | None) -> Days | None:
     if period is None:
         return None
-    start, end = period.start, period.end
-    return (start.isoformat() if start else None, end.isoformat() if end else None)
+    first = period.start.date().isoformat() if period.start else None
+    last = (period.end - timedelta(microseconds=1)).date().isoformat() if period.end else None
+    return first, last
 
 
-@pytest.mark.parametrize(("text", "locale", "intent", "language", "period", "subject", "kind"), CORPUS)
+@pytest.mark.parametrize(
+    ("text", "locale", "intent", "language", "period", "facet", "task", "event", "kind"), CORPUS
+)
 def test_corpus(
     text: str,
     locale: str | None,
     intent: Intent,
     language: str,
-    period: Window | None,
-    subject: str | None,
+    period: Days | None,
+    facet: Facet | None,
+    task: str | None,
+    event: str | None,
     kind: str | None,
 ) -> None:
-    understood = understand(text, NOW, locale)
+    understood = understand(text, NOW, locale, lexicon=LEXICON)
     assert understood.intent is intent
     assert understood.language == language
-    assert _iso(understood.period) == period
-    assert understood.subject == subject
+    assert _days(understood.period) == period
+    assert understood.facet is facet
+    assert understood.task == task
+    assert understood.event == event
     assert understood.event_kind == kind
 
 
 def test_corpus_is_large_enough() -> None:
-    assert len(CORPUS) >= 70
+    assert len(CORPUS) >= 150
 
 
 def test_understanding_keeps_the_normalised_text() -> None:
     understood = understand("  Hvilke   OPGAVER mangler vi??  ", NOW)
     assert understood == Understanding(Intent.OUTSTANDING, "da", "hvilke opgaver mangler vi")
+
+
+def test_without_the_catalogue_nothing_is_named() -> None:
+    understood = understand("fortæl om kontaktpunkt", NOW)
+    assert (understood.intent, understood.task, understood.subject) == (Intent.TASK, None, "kontaktpunkt")
 
 
 @pytest.mark.parametrize(
@@ -310,6 +283,143 @@ def test_understanding_keeps_the_normalised_text() -> None:
 )
 def test_detect_language(text: str, locale: str | None, language: str) -> None:
     assert detect_language(text, locale) == language
+
+
+# --- facets ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "facet", "task"),
+    [
+        ("hvem skal vi sende skemaet til?", Facet.CONTACT, UNDERSKRIFT),
+        ("who do we email the signatory form to", Facet.CONTACT, UNDERSKRIFT),
+        ("er kontaktpunktet obligatorisk?", Facet.MANDATORY, KONTAKTPUNKT),
+        ("is the contact point task optional?", Facet.MANDATORY, KONTAKTPUNKT),
+        ("hvorfor er SKAT-opgaven på kritisk vej", Facet.CRITICAL_PATH, UNDERSKRIFT),
+        ("gælder kontaktpunktet kun for SAPA?", Facet.SCOPE, KONTAKTPUNKT),
+        ("does the contact point cover KY too?", Facet.SCOPE, KONTAKTPUNKT),
+        ("hvad sker der hvis vi ikke når underskriftberettiget til tiden", Facet.CONSEQUENCE, UNDERSKRIFT),
+        ("what happens if we miss the deadline for the contact point", Facet.CONSEQUENCE, KONTAKTPUNKT),
+        ("hvornår sender SKAT aftalerne", Facet.FOLLOW_UP, UNDERSKRIFT),
+        ("hvornår bliver FK-administrator opgaven publiceret", Facet.FOLLOW_UP, "fk-opret-fk-administrator"),
+        ("hvem hos os er ansvarlig for it-miljøet", Facet.RESPONSIBLE, IT_MILJOE),
+        ("har vi udpeget en kontaktperson?", Facet.STATUS, KONTAKTPUNKT),
+        ("hvad er vores status på SKAT-opgaven", Facet.STATUS, UNDERSKRIFT),
+        ("frist på kontaktpunkt?", Facet.DEADLINE, KONTAKTPUNKT),
+        ("hvad går fordelingsreglerne ud på", Facet.DESCRIPTION, "fk-godkend-fordelingsregler"),
+    ],
+)
+def test_task_facets(text: str, facet: Facet, task: str) -> None:
+    understood = understand(text, NOW, lexicon=LEXICON)
+    assert (understood.intent, understood.facet, understood.task) == (Intent.TASK, facet, task)
+
+
+@pytest.mark.parametrize(
+    ("text", "facet", "event"),
+    [
+        ("PLM i april", Facet.DATES, "programledermoede-2019-04"),
+        ("mødet i marts", Facet.DATES, "programledermoede-2019-03"),
+        ("hvornår kommer indkaldelsen til martsmødet", Facet.INVITATION, "programledermoede-2019-03"),
+        ("er der stadig plads på styregruppekurset?", Facet.REGISTRATION, "styregrupper-kursus-2019"),
+        ("hvor holdes workshoppen", Facet.PLACE, "workshop-drift-og-forvaltning-2019"),
+        ("hvem er leverandørdagen for", Facet.AUDIENCE, "leverandoerdag-infrastruktur-2019"),
+        ("hvad handler kommunedagene om", Facet.DESCRIPTION, "kommunedage-2019-05"),
+        ("when is the next PLM", Facet.DATES, "programledermoede-2019-02"),
+    ],
+)
+def test_event_facets(text: str, facet: Facet, event: str) -> None:
+    understood = understand(text, NOW, lexicon=LEXICON)
+    assert (understood.intent, understood.facet, understood.event) == (Intent.EVENT, facet, event)
+
+
+@pytest.mark.parametrize(
+    ("text", "programme"),
+    [
+        ("hvad kommer der i AULA", "aula"),
+        ("hvornår kommer YR-opgaverne", "ydelsesrefusion"),
+        ("what's coming in Monopolbrud?", "monopolbrud"),
+        ("nyt om ydelsesrefusion?", "ydelsesrefusion"),
+    ],
+)
+def test_programmes(text: str, programme: str) -> None:
+    understood = understand(text, NOW, lexicon=LEXICON)
+    assert (understood.intent, understood.programme) == (Intent.PROGRAMME, programme)
+
+
+@pytest.mark.parametrize(
+    ("text", "task"),
+    [
+        ("hvor mange kommuner har fuldført kontaktpunktet?", KONTAKTPUNKT),
+        ("er vi de eneste der mangler SKAT-opgaven", UNDERSKRIFT),
+        ("how many municipalities have finished the it environment check", IT_MILJOE),
+        ("hvordan går det for de andre kommuner", None),
+    ],
+)
+def test_counts(text: str, task: str | None) -> None:
+    understood = understand(text, NOW, lexicon=LEXICON)
+    assert (understood.intent, understood.task, understood.whose.value) == (Intent.COUNTS, task, "all")
+
+
+# --- status reports ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "context", "status", "task", "explicit"),
+    [
+        ("kontaktpersonen er fundet", None, TaskStatus.COMPLETED, KONTAKTPUNKT, False),
+        ("skemaet er sendt til KDI", None, TaskStatus.COMPLETED, UNDERSKRIFT, False),
+        ("det er på plads", KONTAKTPUNKT, TaskStatus.COMPLETED, KONTAKTPUNKT, False),
+        ("klaret", UNDERSKRIFT, TaskStatus.COMPLETED, UNDERSKRIFT, False),
+        ("vi har styr på det", KONTAKTPUNKT, TaskStatus.COMPLETED, KONTAKTPUNKT, False),
+        ("sorted", UNDERSKRIFT, TaskStatus.COMPLETED, UNDERSKRIFT, False),
+        ("vi arbejder på det", KONTAKTPUNKT, TaskStatus.STARTED, KONTAKTPUNKT, False),
+        ("working on it", UNDERSKRIFT, TaskStatus.STARTED, UNDERSKRIFT, False),
+        ("vi er ikke gået i gang alligevel", KONTAKTPUNKT, TaskStatus.NOT_STARTED, KONTAKTPUNKT, False),
+        ("we haven't started yet", UNDERSKRIFT, TaskStatus.NOT_STARTED, UNDERSKRIFT, False),
+        ("ret status til påbegyndt", IT_MILJOE, TaskStatus.STARTED, IT_MILJOE, True),
+        ("sæt kontaktpunkt til fuldført", None, TaskStatus.COMPLETED, KONTAKTPUNKT, True),
+        ("mark the signatory task as completed", None, TaskStatus.COMPLETED, UNDERSKRIFT, True),
+        # The message names a task: that one, not the one last shown.
+        ("SKAT-opgaven er klaret", KONTAKTPUNKT, TaskStatus.COMPLETED, UNDERSKRIFT, False),
+    ],
+)
+def test_status_reports(text: str, context: str | None, status: TaskStatus, task: str, explicit: bool) -> None:
+    understood = understand(text, NOW, lexicon=LEXICON, context=context, municipality=VEJLE)
+    report = understood.report
+    assert understood.intent is Intent.REPORT and report is not None
+    assert (report.status, report.task, report.explicit) == (status, task, explicit)
+
+
+def test_a_report_that_names_no_task_asks_which() -> None:
+    report = understand("we've appointed someone", NOW, lexicon=LEXICON, municipality=VEJLE).report
+    assert report is not None and report.task is None
+    assert set(report.candidates) == {KONTAKTPUNKT, UNDERSKRIFT}
+    # With one of the two just shown, it is that one (the user still confirms).
+    report = understand("we've appointed someone", NOW, lexicon=LEXICON, context=UNDERSKRIFT).report
+    assert report is not None and report.task == UNDERSKRIFT and report.via_context
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "har vi udpeget en kontaktperson?",
+        "har vi udpeget en kontaktperson",
+        "vi mangler stadig kontaktpersonen",
+        "vi regner med at være færdige i næste uge",
+        "vi er færdige med kontaktpunkt på fredag",
+        "Odense er færdige med kontaktpunktet",
+        "de andre kommuner har sendt skemaet",
+        "jeg ved ikke om skemaet er sendt",
+        "gid vi var færdige",
+        "mind mig om at sætte kontaktpunkt til fuldført",
+        "we will have it done next week",
+        "hvor mange har fuldført kontaktpunkt",
+        "jeg har tilmeldt mig PLM i februar",
+    ],
+)
+def test_questions_plans_and_negations_report_nothing(text: str) -> None:
+    understood = understand(text, NOW, lexicon=LEXICON, context=KONTAKTPUNKT, municipality=VEJLE)
+    assert understood.report is None
 
 
 # --- bad input -------------------------------------------------------------------------------
@@ -333,7 +443,7 @@ def test_detect_language(text: str, locale: str | None, language: str) -> None:
     ],
 )
 def test_bad_input_never_raises(text: str, intent: Intent) -> None:
-    understood = understand(text, NOW)
+    understood = understand(text, NOW, lexicon=LEXICON)
     assert understood.intent is intent
     assert len(understood.text) <= MAX_CHARS
     assert "<" not in understood.text
@@ -351,13 +461,13 @@ def test_decomposed_letters_are_composed() -> None:
     understood = understand("frister i denne ma\u030aned", NOW)
     assert understood.text == "frister i denne måned"
     assert understood.intent is Intent.DUE
-    assert _iso(understood.period) == JANUARY
+    assert _days(understood.period) == ("2019-01-01", "2019-01-31")
 
 
 def test_whole_words_only() -> None:
     assert understand("stop", NOW).intent is Intent.CANCEL
-    assert understand("stoppested", NOW).intent is Intent.UNKNOWN
-    assert understand("nedstop", NOW).intent is Intent.UNKNOWN
+    assert understand("stoppested", NOW, lexicon=LEXICON).intent is Intent.UNKNOWN
+    assert understand("nedstop", NOW, lexicon=LEXICON).intent is Intent.UNKNOWN
     # A cancel word inside a longer question does not throw the question away.
     assert understand("glem det, hvad mangler vi så?", NOW).intent is Intent.OUTSTANDING
 
@@ -367,6 +477,6 @@ def test_random_garbage_never_raises() -> None:
     alphabet = "abcæøå ?!/.-1234567890<>'\"\\;\x00\u200b😀é\u0301\n"
     for _ in range(300):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 80)))
-        understood = understand(text, NOW, rng.choice([None, "da-DK", "en-US", "xx"]))
+        understood = understand(text, NOW, rng.choice([None, "da-DK", "en-US", "xx"]), lexicon=LEXICON)
         assert understood.intent in Intent
         assert understood.language in ("da", "en")

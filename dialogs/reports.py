@@ -1,0 +1,249 @@
+"""Status reports in the users' own words, and the statements that must not change a status.
+
+"sæt kontaktpunkt til fuldført" is a command: it names a KLIK status and applies at once.
+"kontaktpersonen er fundet", "skemaet er sendt til KDI", "vi har styr på det" report an outcome;
+"vi arbejder på det" progress; "vi er ikke gået i gang alligevel" going back. Their status is
+inferred, so the user confirms it first. Questions ("har vi ...?"), plans ("vi regner med at være
+færdige i næste uge"), negations ("vi mangler stadig ...") and news about others ("Odense er
+færdige") report nothing.
+
+Which task: the one the message names (dialogs/lexicon.py), or whose completion signals it says
+(the catalogue's `completion_signals`), or the one last shown when it says "det"/"it". When that
+is not clear the bot asks; it never guesses.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from dialogs import cues
+from dialogs.lexicon import Lexicon, tokens
+from storage.domain import TaskStatus
+
+if TYPE_CHECKING:
+    from dialogs.understanding import Message
+
+__all__ = ["Report", "detect"]
+
+# The share of a completion signal's words a message must say to be that signal.
+SIGNAL_SHARE = 0.75
+_NEGATION_REACH = 4  # words: "vi har ikke helt fået sendt" negates "sendt"
+_TARGET_RE = re.compile(r"(?<![\w'])(?:til|som|to|as|på)\s+")
+_TRAILING_RE = re.compile(r"\s+(?:tak|please|thanks|thx|venligst)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A status report: which status, about which task, and how sure we are."""
+
+    status: TaskStatus
+    # A command naming a KLIK status ("sæt X til fuldført") applies at once; a status inferred
+    # from an outcome ("skemaet er sendt") is confirmed first.
+    explicit: bool
+    task: str | None  # None: the message does not say which task; the bot asks
+    candidates: tuple[str, ...] = ()  # the tasks it may mean, when it is not clear
+    via_context: bool = False  # the task is the one last shown ("det er på plads")
+
+
+def detect(msg: Message, lexicon: Lexicon | None, context: str | None, municipality: int | None) -> Report | None:
+    """The status the message reports, or None if it reports none."""
+    explicit = _explicit(msg)
+    if explicit is not None and _future(msg):
+        return None  # "vi er færdige med kontaktpunkt på fredag" is a plan
+    if explicit is not None:
+        return _resolve(explicit[0], True, msg, lexicon, context, explicit[1])
+    inferred = _inferred(msg, municipality)
+    if inferred is None:
+        return None
+    return _resolve(inferred, False, msg, lexicon, context, None)
+
+
+# --- commands ------------------------------------------------------------------------------------
+
+
+def _status_named(text: str) -> TaskStatus | None:
+    """The status a command sets: the one named right after "til"/"som"/"to"/"as" (the last such
+    when several: "fra fuldført tilbage til påbegyndt"), else the one named anywhere."""
+    found = None
+    for target in _TARGET_RE.finditer(text):
+        for status, pattern in cues.STATUS_NAMES:
+            if pattern.match(text, target.end()):
+                found = status
+                break
+    if found is not None:
+        return found
+    for status, pattern in cues.STATUS_NAMES:
+        if pattern.search(text):
+            return status
+    return None
+
+
+def _explicit(msg: Message) -> tuple[TaskStatus, str | None] | None:
+    """A command naming a status: (the status, the words naming the task, if any)."""
+    # dialogs.commands reads the language with dialogs.understanding, which imports this module.
+    from dialogs.commands import CommandKind, recognise_command
+
+    request = cues.POLITE_COMMAND.sub("", msg.fixed)
+    request = _TRAILING_RE.sub("", request).rstrip("?!. ")
+    polite = request != msg.fixed.rstrip("?!. ")
+    if cues.PLAN.search(request) and not cues.SET_VERB.match(request):
+        return None
+    command = recognise_command(request)
+    if command is not None and command.kind is CommandKind.SET_STATUS and command.status is not None:
+        if msg.question and not polite and not cues.SET_VERB.match(request):
+            return None
+        return command.status, command.subject
+    if cues.SET_VERB.match(request) and (not msg.question or polite):
+        status = _status_named(request)
+        if status is not None:
+            return status, None
+    should = cues.SHOULD_BE.match(request)
+    if should is not None and not msg.question:
+        status = _status_named(request[should.end() :])
+        if status is not None:
+            return status, should["subject"]
+    return None
+
+
+# --- reports in other words ------------------------------------------------------------------------
+
+
+def _negated(text: str, start: int) -> bool:
+    """Whether a negation stands shortly before the word at `start` ("ikke fundet")."""
+    before = text[:start].split()[-_NEGATION_REACH:]
+    return any(cues.NEGATION.fullmatch(w) for w in before) or bool(
+        re.search(r"\b(?:mangler|still\s+need|yet\s+to)\b", text[:start])
+    )
+
+
+def _affirmed(pattern: re.Pattern[str], text: str) -> tuple[bool, bool]:
+    """(said without a negation somewhere, said negated somewhere)."""
+    yes = no = False
+    for m in pattern.finditer(text):
+        if _negated(text, m.start()):
+            no = True
+        else:
+            yes = True
+    return yes, no
+
+
+def _inferred(msg: Message, municipality: int | None) -> TaskStatus | None:
+    text = msg.fixed
+    if msg.question or cues.PLAN.search(text) or cues.OTHERS.search(text) or cues.UNCERTAIN.search(text):
+        return None
+    if cues.STRONG_INCIDENTS.search(text) or cues.COUNTS.search(text):
+        return None  # "root cause er fundet", "antal fuldført": not our status
+    if any(code != municipality for code in msg.mentions.municipalities):
+        return None  # "Odense er færdige": news of another municipality
+    if _future(msg):
+        return None  # "vi er færdige i næste uge" is a plan
+    if cues.NOT_STARTED.search(text):
+        return TaskStatus.NOT_STARTED
+    done, not_done = _affirmed(cues.OUTCOME, text)
+    begun, not_begun = _affirmed(cues.PROGRESS, text)
+    back = cues.BACK.search(text) is not None
+    if back and not_begun and not begun:
+        return TaskStatus.NOT_STARTED  # "den skulle ikke have været sat i gang"
+    if back and (not_done or (done and (begun or cues.NEGATION.search(text)))):
+        return TaskStatus.STARTED  # "vi er ikke færdige alligevel", "for tidligt, KY mangler stadig"
+    if done and not_done:
+        return TaskStatus.STARTED  # "bilag 1 er udfyldt, mangler bare at få det sendt"
+    if begun and not not_begun:
+        return TaskStatus.STARTED
+    if done and not not_done:
+        return TaskStatus.COMPLETED
+    return None
+
+
+_NEAR_FUTURE_DAYS = 45
+
+
+def _future(msg: Message) -> bool:
+    """A date soon to come ("i næste uge", "på fredag") makes a report a plan. A month far ahead
+    is usually last year's ("i december") in a report, which is in the past tense."""
+    period = msg.period
+    if period is None or period.start is None or period.start <= msg.now:
+        return False
+    return (period.start - msg.now).days < _NEAR_FUTURE_DAYS
+
+
+# --- which task -----------------------------------------------------------------------------------
+
+
+def _resolve(
+    status: TaskStatus,
+    explicit: bool,
+    msg: Message,
+    lexicon: Lexicon | None,
+    context: str | None,
+    subject: str | None,
+) -> Report | None:
+    mentions = msg.mentions
+    if lexicon is not None and subject and not cues.ANAPHOR.fullmatch(subject):
+        mentions = lexicon.mentions(tokens(subject), subject)
+    elif lexicon is not None:
+        # What was done ("klaret", "sendt") says nothing of which task: the rest of the words do.
+        mentions = lexicon.mentions(_naming_words(msg), msg.text)
+    named = mentions.named_task()
+    if named is not None and context is not None and named != context and not mentions.tasks[0].by_keyword:
+        # The task just shown, unless the message names another by one of its names: a word of
+        # another task's long title ("infrastruktur") is not enough.
+        return Report(status, explicit, context, (named, context), via_context=True)
+    if named is not None:
+        return Report(status, explicit, named)
+    # "we've appointed someone": the verb alone hints at the tasks it may be about.
+    candidates = tuple(mentions.task_candidates() or msg.mentions.task_candidates())
+    if not candidates and _names_event(msg):
+        return None  # "vi har sendt tilmeldingen til workshoppen": not a task
+    signalled = _signalled(msg, lexicon)
+    if signalled is not None:
+        return Report(status, explicit, signalled)
+    if candidates:
+        if context in candidates:
+            return Report(status, explicit, context, candidates, via_context=True)
+        return Report(status, explicit, None, candidates)
+    if context is not None:
+        return Report(status, explicit, context, via_context=True)
+    return Report(status, explicit, None)
+
+
+_REGISTERED = cues.words(r"tilmeld\w*|registered|signed\s+up|booket|booked")
+
+
+_REPORTING = (cues.OUTCOME, cues.PROGRESS, cues.NOT_STARTED, cues.BACK)
+_WORD_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+
+
+def _naming_words(msg: Message) -> list[str]:
+    """The message's words outside the phrases that report what happened. A phrase with a gap
+    ("givet navnet på vores incidentkontakt videre") loses only its own first and last word."""
+    positions = [m.start() for m in _WORD_RE.finditer(msg.fixed)]
+    dropped: set[int] = set()
+    for pattern in _REPORTING:
+        for m in pattern.finditer(msg.fixed):
+            inside = [i for i, start in enumerate(positions) if m.start() <= start < m.end()]
+            dropped.update(inside if len(inside) <= 2 else (inside[0], inside[-1]))
+    return [word for i, word in enumerate(msg.words) if i not in dropped]
+
+
+def _names_event(msg: Message) -> bool:
+    """The message is about an event ("vi har tilmeldt os workshoppen"), not a task."""
+    return any(pattern.search(msg.fixed) for _, pattern in cues.EVENT_KINDS) or bool(
+        _REGISTERED.search(msg.fixed)
+    )
+
+
+def _signalled(msg: Message, lexicon: Lexicon | None) -> str | None:
+    """The one task whose completion signal the message says ("skemaet er sendt til KDI")."""
+    if lexicon is None:
+        return None
+    scored = sorted(
+        ((lexicon.signal_match(task_id, msg.words), task_id) for task_id in lexicon.tasks), reverse=True
+    )
+    if not scored or scored[0][0] < SIGNAL_SHARE:
+        return None
+    if len(scored) > 1 and scored[1][0] >= scored[0][0]:
+        return None
+    return scored[0][1]
