@@ -169,7 +169,9 @@ class Conversation:
                 if doc is not None:
                     return [to_reply(doc)]
             command = recognise_command(text, incoming.locale)
-            if command is not None and not (understood.intent is Intent.REPORT and command.status is not None):
+            # A status with it is the understanding's (a report, or a question that only sounds
+            # like one); "opdater status på X" without one asks which status.
+            if command is not None and command.status is None:
                 return [to_reply(await self._status.on_command(db, command, incoming, asker, memory, now))]
             if (
                 pending.get("kind") == "choose_task"

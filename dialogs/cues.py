@@ -15,7 +15,9 @@ from storage.domain import TaskStatus
 
 def words(pattern: str) -> re.Pattern[str]:
     """A whole-word pattern: "stop" must not match inside "stoppested"."""
-    return re.compile(rf"(?<![\w'])(?:{pattern})(?![\w'])")
+    # Not inside a word, nor glued to one by an apostrophe ("PLM's"); quotes around a phrase
+    # ('kritisk vej') are fine.
+    return re.compile(rf"(?<!\w)(?<!\w')(?:{pattern})(?!\w)(?!'\w)")
 
 
 # --- questions and statements -----------------------------------------------------------------
@@ -45,6 +47,7 @@ OUTSTANDING = words(
     r"|todo|huskeliste|ikke\s+(?:fået\s+)?(?:lavet|gjort|lukket|fuldført|afsluttet|løst|klaret|ordnet)"
     r"|not\s+(?:yet\s+)?(?:done|finished|completed|closed)|haven'?t\s+(?:yet\s+)?(?:done|finished|completed|closed)"
     r"|(?:skal|mangler)\s+(?:vi|jeg)\s+(?:stadig\s+)?(?:lave|gøre|ordne|have\s+\w+|nå|løse)"
+    r"|(?:vi|jeg)\s+(?:skal|mangler)\s+(?:at\s+)?(?:have\s+)?(?:lave|gøre|gjort|lavet|ordne|ordnet|nå|løse|løst)"
     r"|(?:need|have|has|got)\s+to\s+do|should\s+(?:we|i)\s+do|still\s+(?:need|have)\s+to"
     r"|(?:vores|mine|min|jeres|our|my)\s+(?:klik-?\s*)?(?:opgaver|tasks)|(?:hvilke|which|what)\s+(?:klik-?\s*)?(?:opgaver|tasks)"
     r"|er\s+vi\s+bagud|bagud|behind|glemt|forgotten|overblik|oversigt|overview"
@@ -53,11 +56,12 @@ OUTSTANDING = words(
 OUTSTANDING_STRONG = words(
     r"mangler|manglende|udestående|udeståender|outstanding|pending|remaining|unfinished|uafsluttede?|ufærdige?"
     r"|ikke-?fuldførte?|ikke-?færdige?|ikke-?afsluttede?|restance\w*|efterslæb|åbne?|open|venter|tilbage|left"
-    r"|ikke\s+(?:fået\s+)?(?:lavet|gjort|lukket|fuldført|afsluttet|løst|klaret|ordnet)|bagud|behind|to\s*-?\s*do\w*"
+    r"|ikke\s+(?:\w+\s+){0,2}(?:lavet|gjort|lukket|fuldført|afsluttet|løst|klaret|ordnet|færdige?)|bagud|behind|to\s*-?\s*do\w*"
     r"|still\s+(?:need|have)|stadig"
 )
 DUE = words(
     r"frist|frister|fristen|fristerne|tidsfrist\w*|deadline\w*|due|due\s+dates?|udløber|udløb\w*|expires?"
+    r"|(?!tilmeldings)\w+frist(?:er|erne|en)?|afleverings\w*|svarfrist\w*"
     r"|overdue|for\s+sent|overskredne?|overskredet|forfalder|forfaldne?|afleveres|afleveret|aflevere"
     r"|skal\s+(?:vi|jeg|man)\s+nå|nå\s+at|haster|hastende|akut\w*|urgent|brænder\s+på"
     r"|skal\s+(?:\w+\s+){0,2}være\s+(?:\w+\s+)?(?:færdig\w*|klar|løst|lavet|afleveret|lukket|på\s+plads|sendt|ordnet)"
@@ -74,7 +78,8 @@ EVENT_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
         words(
             r"programledermøde\w*|programleder\s*møde\w*|programleder-møde\w*|programme?\s+leaders?'?\s+meetings?"
             r"|programme?leader\s+meetings?|programme?\s+manager\s+meetings?|pl-?møde\w*|pl\s+møde\w*"
-            r"|plm\w*|plm'\w+|møde\w*\s+for\s+programledere\w*|meetings?\s+for\s+programme?\s+leaders"
+            r"|plm\w*|plm'\w+|møde\w*\s+for\s+(?:os\s+)?programledere\w*|meetings?\s+for\s+programme?\s+leaders"
+            r"|skype-?møde\w*|skypemøde\w*|månedlige\s+(?:skype-?)?møde\w*|monthly\s+(?:skype\s+)?meetings?"
         ),
     ),
     ("leverandoerdag", words(r"leverandørdag\w*|leverandør\s+dag\w*|(?:supplier|vendor)'?s?\s+days?")),
@@ -93,6 +98,8 @@ EVENT = words(
     r"arrangement\w*|begivenhed\w*|events?|eventet|aktivitet\w*|activit(?:y|ies)|kalender\w*|calendar"
     r"|what'?s\s+on|what\s+is\s+on|hvad\s+sker\s+der|what'?s\s+happening|what\s+is\s+happening|whats\s+on"
 )
+# Words asking for all kinds of events: a meeting beside them is not a programme-leader meeting.
+EVENT_LIST_WORDS = words(r"arrangement\w*|begivenhed\w*|events?|aktivitet\w*|activit(?:y|ies)")
 # A month glued to a meeting ("martsmødet", "april-mødet", "februar PLM'et") names that month's.
 MONTH_MEETING_RE = re.compile(
     r"\b(?P<mon>januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december)"
@@ -106,6 +113,8 @@ PLURAL_EVENTS = words(_PLURAL_EVENTS)
 # "næste" names the next event, not "de næste to uger".
 _TIME_UNIT = r"\s+(?:\d+\s+|to\s+|tre\s+|fire\s+|par\s+|few\s+|two\s+|three\s+|couple\s+of\s+)?(?:uge|uger|ugen|måned|måneder|dag|dage|week|weeks|month|months|days?)"
 NEXT = words(rf"(?:næste|next|førstkommende|nærmeste|kommende|upcoming)(?!{_TIME_UNIT})|coming\s+up")
+# "det næste af møderne", "the next of the meetings": one, though the noun is plural.
+SINGLE_NEXT = words(rf"(?:næste|next|førstkommende|nærmeste)(?!{_TIME_UNIT})")
 # A list is asked for: plural events, or words asking for several.
 LIST = words(_PLURAL_EVENTS + r"|liste\w*|list|oversigt|overview|alle|all|kommende|upcoming|coming\s+up")
 
@@ -128,7 +137,7 @@ TASK_FACETS: Facets = (
         "consequence",
         words(
             r"hvad\s+sker\s+der\s+(?:så\s+)?hvis|hvad\s+hvis|hvis\s+(?:vi|man|i)\s+ikke|what\s+happens\s+if|what\s+if"
-            r"|(?:miss|misses|missed|missing)\s+(?:the|our|a)\s+(?:\w+\s+)?deadline|konsekvens\w*|consequences?"
+            r"|(?:miss|misses|missed|missing)\s+(?:the\s+|our\s+|a\s+)?(?:\w+\s+)?deadline|konsekvens\w*|consequences?"
             r"|rykket|rykker|rykke|følger\s+(?:\w+\s+)?op|sanktion\w*|straf\w*|penalt\w*|for\s+sent\s+ude"
             r"|ikke\s+(?:når|naar|overholder)|(?:don'?t|do\s+not|can'?t|cannot)\s+make\s+(?:it|the)"
             r"|chase|chased|bliver\s+vi\s+(?:kontaktet|rykket)|efter\s+fristen|after\s+the\s+deadline"
@@ -147,7 +156,8 @@ TASK_FACETS: Facets = (
             r"|published|publish|offentliggjort|offentliggøres|udgivet|bliver\s+(?:den|opgaven|de)?\s*(?:aktiv|aktive"
             r"|publiceret|tilgængelig)|become\s+(?:active|available)|når\s+vi\s+har\s+sendt"
             r"|efter\s+vi\s+har|selv\s+aftalerne|modtager\s+(?:vi|de)|(?:get|receive)\s+the\s+agreements"
-            r"|aftalerne\s+(?:tilsendt|fra\s+skat)|fra\s+skat|from\s+skat|går\s+det\s+gennem|hvornår\s+kommer\s+(?:den|opgaven)"
+            r"|aftalerne\s+(?:tilsendt|fra\s+skat)|fra\s+skat|from\s+skat|går\s+det\s+gennem"
+            r"|hvornår\s+kommer\s+(?:\w+\s+){0,3}(?:den|opgaven|opgaverne)|when\s+(?:will|does)\s+(?:\w+\s+){0,3}(?:come|be\s+published)"
         ),
         words(r"bagefter|afterwards|derefter"),
     ),
@@ -164,7 +174,7 @@ TASK_FACETS: Facets = (
             r"|melde\s+\w+\s+ind|kontakt\s+hos|contact\s+(?:at|for|person\s+at)|reach\s+out|til\s+hvem"
             r"|(?:skal|skemaet)\s+\w*\s*til\s+hvem|hvem\s+\w+\s+jeg|hvem\s+hos\s+kombit|who\s+at\s+kombit"
             r"|give\s+besked|besked\s+til|sige\s+det\s+til|hvem\s+skal\s+(?:vi|jeg)\s+(?:\w+\s+){0,3}til\b|direkte\s+til"
-            r"|eller\s+til\s+(?:jer|kombit|os|skat|kdi)|(?:sende|sendes|indsende|aflevere)\s+(?:\w+\s+){0,3}hen|hvor\s+(?:\w+\s+){0,3}hen"
+            r"|eller\s+til\s+(?:jer|kombit|os|skat|kdi)|(?:sende|sendes|indsende|aflevere)\s+(?:\w+\s+){0,6}hen|hvor\s+(?:\w+\s+){0,6}hen"
         ),
         words(r"kontakt|kontakte|kontakter|kontakten|contact|mail|e-?mail|spørge|spørgsmål|ask|adresse"),
     ),
@@ -173,7 +183,8 @@ TASK_FACETS: Facets = (
         words(
             r"ansvarlig\w*|ansvar\w*|tovholder\w*|responsible|in\s+charge|assigned|tildelt|sidder\s+på"
             r"|er\s+det\s+(?:mig|os|\w+)\s+(?:\w+\s+){0,3}der\s+skal|ligger\s+(?:den|det|opgaven)\s+hos"
-            r"|hvem\s+skal\s+(?:løse|lave|gøre|tage)|hvem\s+(?:hos\s+os\s+|her\s+|i\s+\w+\s+)?"
+            r"|hvem\s+skal\s+(?:løse|lave|gøre|tage)|hvem\s+(?:hos\s+os|her|i\s+\w+|internt)\s+har"
+            r"|who\s+(?:\w+\s+){0,4}(?:owns|handles|is\s+handling|is\s+responsible|has\s+the)|hvem\s+(?:hos\s+os\s+|her\s+|i\s+\w+\s+)?"
             r"(?:står\s+for|sidder\s+med|tager\s+sig\s+af)|who\s+(?:is\s+)?(?:handling|handles|looks\s+after|owns)"
         ),
         words(r"owner"),
@@ -213,6 +224,7 @@ TASK_FACETS: Facets = (
             r"obligatorisk\w*|frivillig\w*|mandatory|optional|compulsory|påkrævet|tvungen|krav"
             r"|skal\s+vi\s+overhovedet|springe\s+(?:[\w-]+\s+){0,3}over|skip\w*|must\s+we|required|requirement"
             r"|do\s+we\s+(?:really\s+|even\s+)?(?:have|need)\s+to(?!\s+do\s+(?:for|in|on|with))"
+            r"|lade\s+(?:det\s+|den\s+)?være|er\s+det\s+noget\s+(?:vi|man)\s+skal|skal\s+vi\s*,?\s+eller|have\s+to\s*,?\s+or"
         ),
         words(r"nødvendig\w*|necessary|behøver"),
     ),
@@ -237,7 +249,7 @@ EVENT_FACETS: Facets = (
         words(
             r"invitation\w*|indkaldelse\w*|mødeindkaldelse\w*|kalenderinvitation\w*|outlook\w*|invites?"
             r"|invitere\w*|inviteret|meeting\s+requests?|calendar\s+invites?|skype-?link\w*|link(?:et)?\s+til\s+(?:skype|mødet)"
-            r"|mødelink\w*|teams-?link\w*|(?:skype|meeting|teams)\s+link|i\s+min\s+kalender|in\s+my\s+calendar"
+            r"|mødelink\w*|teams-?link\w*|(?:skype|meeting|teams)\s+link\w*|i\s+min\s+kalender|in\s+my\s+calendar"
         ),
         words(r"link|linket"),
     ),
@@ -257,7 +269,7 @@ EVENT_FACETS: Facets = (
             r"for\s+hvem|målgruppe\w*|henvendt|rettet\s+mod|aimed\s+at|audience|intended\s+for"
             r"|who\s+(?:is|are)\s+(?:it|they|the\s+\w+)\s+for|hvem\s+(?:er|kan|må|skal)\s+(?:\w+\s+)?(?:for|deltage|med|komme)"
             r"|who\s+(?:can|should|may)\s+(?:attend|join|come|go)|egentlig\s+for|kun\s+(?:for|de)\s+\w+|alle\s+kommuner"
-            r"|står\s+på\s+listen|udvalgte|on\s+the\s+list|(?:kan|må|can|may)\s+(?:\w+\s+){0,2}(?:deltage|join|attend|være\s+med|komme\s+med)"
+            r"|står\s+på\s+listen|udvalgte|on\s+the\s+list|(?:kan|må|can|may)\s+(?:\w+\s+){0,2}(?:deltage|join|attend|være\s+med|komme\s+med|tage\s+med|come)"
         ),
         words(r"for\s+(?:programledere|teknikere|leverandører|kommuner|os|mig|\w+chefer)|eller\s+(?:teknikere|programledere)"),
     ),
@@ -296,15 +308,22 @@ COUNTS = words(
     r"|other\s+(?:municipalities|kommuner)|others|landsplan\w*|på\s+landsplan|de\s+eneste|the\s+only\s+ones"
     r"|i\s+forhold\s+til\s+(?:de\s+)?andre|ift\.?\s+(?:de\s+)?andre|sammenlign\w*|compared?|resten\s+af\s+landet"
     r"|procent\w*|percent\w*|status\s*tal|fordeling\w*\s+på\s+status|kommunerne\s+generelt"
-    r"|hvordan\s+går\s+det\s+(?:\w+\s+){0,2}(?:for|med)\s+(?:\w+\s+)?kommunerne|how\s+are\s+(?:the\s+)?(?:municipalities|kommuner)"
+    r"|mange\s+andre|flere\s+andre|many\s+others|andre\s+der\s+(?:heller|også)|how\s+(?:are\s+)?(?:the\s+)?\d+\s+municipalities"
+    r"|hvordan\s+går\s+det\s+(?:\w+\s+){0,2}(?:for|med)\s+(?:\w+\s+)?kommunerne|how\s+are\s+(?:the\s+)?(?:\d+\s+)?(?:municipalities|kommuner)"
 )
 STRONG_INCIDENTS = words(
     r"driftsforstyrrelse\w*|driftsstatus|driftsinformation|driftsinfo|driftsmeddelelse\w*|driftsproblem\w*"
-    r"|nedbrud\w*|nedbrudd\w*|outages?|disruptions?|service\s+status|system\s+status"
+    r"|nedbrud\w*|outages?|disruptions?|service\s+status|system\s+status"
     r"|virker\s+ikke|not\s+working|isn'?t\s+working|root\s+cause|rodårsag\w*|fejlrettelse\w*|nede|down"
+    r"|gået\s+ned|går\s+ned|gone\s+down|went\s+down|major\s+incident\w*"
     r"|korrigerende\s+handling\w*|corrective\s+actions?|utilgængelig\w*|unavailable"
     r"|(?:any|er\s+der\s+(?:nogen|nogle)?|are\s+there)\s+(?:\w+\s+)?incidents?|(?:aktuelle|current|open|åbne)\s+incidents?"
     r"|incidents?\s+(?:lige\s+nu|right\s+now|at\s+the\s+moment|currently|i\s+øjeblikket|i\s+dag|today)"
+)
+# An incident named as such: about it, whatever else the message names.
+NAMED_INCIDENT = words(
+    r"major\s+incident\w*|nedbrud\w*\s+på|outage\s+(?:of|on|at)|root\s+cause|rodårsag\w*"
+    r"|korrigerende\s+handling\w*|corrective\s+actions?|prioritet\s+a"
 )
 # Incident words that stand inside task names ("kontaktpunkt til incidents"), or that say it
 # only when nothing else is named ("hvad skete der med adgangsstyring").
@@ -349,7 +368,8 @@ OUTCOME = words(
     r"|takket\s+ja|påtaget\s+sig|tager\s+(?:den|det|opgaven)|overtager|overtaget|tager\s+sig\s+af"
     r"|fik\s+vi\s+(?:en|et|fat|godkendt|sendt|udpeget|fundet)|har\s+fået\s+(?:en|et|fat|\w+et)|givet\s+(?:\w+\s+){0,4}videre"
     r"|videregivet|meldt\s+tilbage|kørt\s+igennem|kørte\s+(?:vi\s+)?(?:\w+\s+)?igennem|var\s+ok|gik\s+fint|fundet\s+frem\s+til"
-    r"|received|confirmed|accepted|agreed|passed\s+on|reported\s+back|went\s+fine|took\s+(?:it|that)\s+on|got\s+(?:one|someone)"
+    r"|received|confirmed|accepted|agreed|passed\s+on|reported\s+back|went\s+fine|took\s+(?:it|that)\s+on|got\s+(?:one|someone)|uploadet|uploaded|indleveret|registreret|registered"
+    r"|etableret|etablerede|established|identificeret|identified|mailed|emailed|udpeget\w*"
     r"|underskrevet|afleveret|leveret|afklaret|krydset\s+af|sat\s+flueben|fikset|gennemført|udfyldt|udfyldte|ordnede"
     r"|røg\w*\s+(?:af)?sted|røget\s+(?:af)?sted|gik\s+(?:af)?sted|er\s+(?:nu\s+)?(?:blevet\s+)?vores|har\s+nu\s+(?:et|en|fået)"
     r"|ser\s+fint\s+ud|er\s+klaret|done|completed?|finished|went\s+(?:off\s+)?(?:to|out)|gone\s+(?:off|out)|is\s+now\s+our"
@@ -369,11 +389,12 @@ PROGRESS = words(
     r"|looking\s+for|searching|bedt\s+(?:\w+\s+){0,3}om|spurgt\s+(?:\w+\s+){0,3}(?:om|rundt)|anmodet|asked\s+(?:\w+\s+)?(?:for|around)"
     r"|requested|afventer|venter\s+på\s+(?:svar|tilbagemelding|\w+\s+fra)|waiting\s+for|awaiting|under\s+\w+ing|under\s+afklaring"
     r"|forespørgsel|sendt\s+(?:\w+\s+)?rundt|på\s+vej|i\s+spil|in\s+the\s+pipeline|on\s+the\s+way|in\s+talks|halvt|delvist"
-    r"|partly|partially|half|in\s+review|under\s+review|til\s+(?:review|godkendelse)|i\s+høring"
+    r"|partly|partially|half|in\s+review|under\s+review|til\s+(?:review|godkendelse|beslutning)|i\s+høring|forelagt"
+    r"|forelægges|sendt\s+til\s+(?:godkendelse|beslutning|underskrift)|submitted\s+for"
 )
 # Work has not begun (said of a task: a report that it is, or is again, not started).
 NOT_STARTED = words(
-    r"ikke\s+(?:\w+\s+){0,2}(?:gået\s+i\s+gang|startet|begyndt|påbegyndt|kommet\s+i\s+gang|rørt|kigget\s+på|set\s+på"
+    r"(?:ikke|ikk|ik)\s+(?:\w+\s+){0,2}(?:gået\s+i\s*gang|startet|begyndt|påbegyndt|kommet\s+i\s*gang|rørt|kigget\s+på|set\s+på"
     r"|taget\s+hul\s+på)|ikke\s+i\s+gang|not\s+(?:yet\s+|even\s+)?(?:started|begun)"
     r"|haven'?t\s+(?:\w+\s+)?(?:started|begun|touched|looked\s+at)|(?:startede|begyndte)\s+(?:\w+\s+)?ikke"
     r"|kom\s+(?:\w+\s+)?ikke\s+i\s+gang|didn'?t\s+(?:really\s+)?(?:start|begin)|never\s+(?:really\s+)?(?:started|began)"
@@ -390,12 +411,14 @@ NEGATION = words(
     r"ikke|ikk|ik|ingen|intet|aldrig|endnu\s+ikke|stadig\s+ikke|mangler|manglede|not|no|never|haven'?t|hasn'?t"
     r"|didn'?t|isn'?t|aren'?t|wasn'?t|weren'?t|don'?t|doesn'?t|still\s+(?:need|missing|waiting)|yet\s+to"
 )
+# "når borgmesteren har skrevet under": a condition still to be met.
+CONDITION = words(r"(?<!nu\s)når\s+(?:\w+\s+){0,2}(?:har|er|bliver|får)|once\s+(?:\w+\s+){0,2}(?:has|have|is)")
 # Plans, hopes, wishes and conditions report nothing yet.
 PLAN = words(
     r"regner\s+med|forventer|forventeligt|forventelig|håber|håbe|planlægger|planen\s+er|skal\s+nok|skal\s+til\s+at"
     r"|(?:vi|jeg|we|i)\s+(?:\w+\s+)?vil\b|bliver\s+(?:nok|først|forhåbentlig)|når\s+det\s+(?:nok|først)"
     r"|ville\s+være\s+(?:rart|godt|fint|dejligt|bedst)|would\s+be\s+(?:nice|good|great)|we'?d\s+like|want\s+to"
-    r"|kommer\s+til\s+at|nok\s+færdig\w*|forhåbentlig|gid|bare\s+vi|hvis\s+bare|hvis\s+(?:vi|i|man|de)|når\s+vi"
+    r"|kommer\s+til\s+at|nok\s+færdig\w*|forhåbentlig|gid|bare\s+vi|hvis\s+bare|hvis\s+(?:vi|i|man|de)|(?<!nu\s)når\s+vi"
     r"|expect\w*|plan\s+to|planning|going\s+to|gonna|will\s+(?:be|have|get|finish)|hope\w*|wish|should\s+be"
     r"|if\s+we|once\s+we|when\s+we|intend\w*|aim\s+to|mind\s+mig|påmind\w*|remind\w*|husk\s+mig|skal\s+vi\s+sætte"
     r"|burde|ought|by\s+next|inden\s+længe|snart|soon|later|senere|i\s+morgen|tomorrow"
@@ -421,6 +444,11 @@ STATUS_NAMES: tuple[tuple[TaskStatus, re.Pattern[str]], ...] = (
 # "it-miljø skal stå som ikke aktiv": the status it should have, said as a wish that is a command.
 SHOULD_BE = re.compile(
     r"(?P<subject>.+?)\s+(?:skal|bør|should)\s+(?:stå|staa|være|be|show|stand)\s+(?:som|as|på|sat\s+til|set\s+to|marked\s+as)\s+"
+)
+# "X bedes sat til ikke aktiv", "please set it to started": a command anywhere in a statement.
+SET_ANYWHERE = words(
+    r"(?:sæt\w*|sat|marker\w*|ændr\w*|ret|rette|rettes|opdater\w*|set|mark\w*|change\w*|update\w*)"
+    r"\s+(?:\w+\s+){0,3}?(?:til|som|to|as)"
 )
 SET_VERB = words(
     r"sæt|saet|sætte|marker|markér|mark|set|change|ret|rette|ændr|ændre|aendr|opdater|opdatér|update|skift|flyt"

@@ -188,7 +188,7 @@ _CAPABILITIES: tuple[tuple[str, str, str], ...] = (
     ("Hvordan går det for de andre kommuner?", "How are the other municipalities doing?", "andre kommuner alle hvor mange antal others municipalities"),
     ("Hvilke opgaver er på vej?", "Which tasks are coming?", "kommende program programmer aula ydelsesrefusion monopolbrud vej nyt coming programme"),
     ("Er der driftsforstyrrelser?", "Any incidents?", "nedbrud driftsforstyrrelse fejl virker nede incident incidents outage down"),
-    ("Påmind os om frister", "Remind us of deadlines", "påmind påmindelse husk remind reminder reminders besked notifikation"),
+    ("Påmind os om frister", "Remind us of deadlines", "påmind påmindelse minde mind husk remind reminder reminders besked notifikation"),
     ("Hvad kan du?", "What can you do?", "hjælp kan du help hvordan bruge use"),
 )
 

@@ -124,6 +124,13 @@ _GLOSSARY: dict[str, tuple[str, ...]] = {
     "signers": ("underskriftberettiget",),
     "tax": ("skat",),
     "environment": ("miljø",),
+    "env": ("miljø",),
+    "contactpoint": ("kontaktpunkt",),
+    "contactperson": ("kontaktperson",),
+    # Danish everyday words for the catalogue's terms: an outage ("nedbrud") is an incident.
+    "nedbrud": ("incident",),
+    "nedbruddet": ("incident",),
+    "nedbrudsbeskeder": ("incident",),
     "rollout": ("udrulning",),
     "deployment": ("idriftsættelse",),
     "administrator": ("administrator",),
@@ -178,6 +185,10 @@ PHRASE_BONUS = 1.5
 # A task or event scoring this much is named; below MAYBE it is not even a candidate.
 NAMED = 2.2
 MAYBE = 1.1
+# A title of up to this many content words names its task with each of them fully.
+_SHORT_TITLE = 6
+# Programmes are few, so one part of a name names one ("monopolet" in "bryde monopolet").
+PROGRAMME_NAMED = 1.3
 # A runner-up this close to the best makes the message ambiguous between them.
 CLOSE = 0.75
 
@@ -294,6 +305,9 @@ class Lexicon:
                 surface.setdefault(k, k)
         for alias in self._programme_aliases:
             surface.setdefault(alias, alias)
+        for entry in self._programme_entries:
+            for k in entry.keyword_keys:
+                surface.setdefault(k, k)  # the parts of a programme's name: "refusion", "ydelse"
         self._surface = surface
         self._vocabulary = frozenset(surface.values())
         self._long_keys = tuple(k for k in self._vocabulary if len(k) >= _PREFIX)
@@ -336,7 +350,10 @@ class Lexicon:
     def _task_entry(task: TaskView, programme_keys: frozenset[str]) -> _Entry:
         entry = _Entry(task.id)
         title = _keys(task.title)
-        entry.add(title[1:], TITLE)
+        # A long title's every word names it less ("Tjek at kommunens it-miljø er klar til
+        # idriftsættelse af den fælleskommunale infrastruktur, SAPA, KSD og KY"), as in BM25.
+        content = [k for k in title[1:] if k not in STOP_KEYS]
+        entry.add(title[1:], TITLE * min(1.0, math.sqrt(_SHORT_TITLE / max(len(content), 1))))
         entry.add(title[:1], VERB)
         for keyword in task.keywords:
             entry.add(_keys(keyword), KEYWORD)
@@ -356,8 +373,14 @@ class Lexicon:
 
     @staticmethod
     def _programme_entry(programme: ProgrammeView) -> _Entry:
+        """A programme is named by the parts of its name ("refusion af ydelser", "bryde
+        monopolet") and, less surely, by the words of its note ("implementeringshåndbog")."""
         entry = _Entry(programme.id)
-        entry.add(_keys(programme.note), KEYWORD)
+        for word in tokens(programme.name):
+            parts = [key(part) for part in _name_parts(fold(word))]
+            entry.add(parts, KEYWORD)
+            entry.keyword_keys.update(parts)
+        entry.add(_keys(programme.note), CONTACT * 0.7)
         return entry
 
     @staticmethod
@@ -407,6 +430,9 @@ class Lexicon:
             return related
         if len(word) < 5:
             return ()
+        swapped = self._known(folded)
+        if swapped is not None:
+            return ((swapped, 0.95),)
         # A typo seldom touches the first letters: "kontakpunkt" is "kontaktpunkt", but
         # "driftsvagt" is not "idriftsat".
         cutoff = 88.0 if len(word) <= 6 else 85.0
@@ -424,14 +450,17 @@ class Lexicon:
         return tuple(
             (other, 0.95)
             for other in self._long_keys
-            if other != k and (other.startswith(k) or k.startswith(other)) and min(len(other), len(k)) >= _PREFIX
+            if other != k
+            and (other.startswith(k) or k.startswith(other))
+            # most of the longer word: "incident" does not make "incidentkontaktpunkt"
+            and min(len(other), len(k)) >= max(_PREFIX, 0.7 * max(len(other), len(k)))
         )
 
     def _split(self, word: str) -> tuple[tuple[str, float], ...]:
         """A compound of two catalogue words: "incidentkontaktperson", "skatteaftalen"."""
         best: tuple[tuple[str, float], ...] = ()
         best_known = 0
-        for i in range(3, len(word) - 2):
+        for i in range(2, len(word) - 2):
             left, right = word[:i], word[i:]
             if len(right) >= 4 and (right in _STOP_WORDS or key(right) in STOP_KEYS):
                 # "administratoropgaven", "incidentkontakten": the task's word and a generic one.
@@ -445,7 +474,7 @@ class Lexicon:
                 continue
             left_key = self._known(left) or (self._known(left[:-1]) if left.endswith(("s", "e")) else None)
             known = len(right) + (len(left) if left_key else 0)
-            if left_key is None and len(right) < 6:
+            if left_key is None and len(right) < 5:
                 continue
             if known > best_known:
                 best_known = known
@@ -456,16 +485,26 @@ class Lexicon:
         return best
 
     def _known(self, part: str) -> str | None:
+        """The key of one part of a compound, allowing a swapped pair of letters ("mijlø")."""
         if len(part) < 3:
             return None
         if part in self._surface:
             return self._surface[part]
+        if _GLOSSARY_KEYS.get(part):
+            return _GLOSSARY_KEYS[part][0]
         k = key(part)
-        return k if k in self._vocabulary and k not in STOP_KEYS else None
+        if k in self._vocabulary and k not in STOP_KEYS:
+            return k
+        if len(part) >= 5:
+            for i in range(1, len(part) - 1):
+                swapped = part[:i] + part[i + 1] + part[i] + part[i + 2 :]
+                if swapped in self._surface:
+                    return self._surface[swapped]
+        return None
 
     def knows(self, word: str) -> bool:
         """Whether the word is one of the catalogue's own (not a typo of something else)."""
-        return len(word) >= 4 and (key(word) in self._vocabulary or fold(word) in self._surface)
+        return len(word) >= 4 and (key(word) in self._vocabulary or fold(word) in self._surface or word in _GLOSSARY_KEYS)
 
     def names(self, word: str) -> bool:
         """Whether the word names something of the catalogue (a title's word, a keyword, an acronym)."""
@@ -494,8 +533,11 @@ class Lexicon:
         unknown = tuple(w for w in words if not self._lookup(w) and w not in _STOP_WORDS and len(w) > 2)
         sequence = [key(w) for w in words]
         if not programmes:
-            ranked = _rank(self._programme_entries, self._programme_idf, scoring)
-            if ranked and ranked[0].score >= NAMED and (len(ranked) == 1 or ranked[1].score < CLOSE * ranked[0].score):
+            raw = [Term(key(w), 1.0, i) for i, w in enumerate(words) if len(w) >= 6]
+            ranked = _rank(self._programme_entries, self._programme_idf, self._programme_terms(scoring, raw))
+            if ranked and ranked[0].score >= PROGRAMME_NAMED and (
+                len(ranked) == 1 or ranked[1].score < CLOSE * ranked[0].score
+            ):
                 programmes = (ranked[0].id,)
         return Mentions(
             terms=tuple(terms),
@@ -505,6 +547,16 @@ class Lexicon:
             municipalities=self._find_municipalities(words, original),
             unknown=unknown,
         )
+
+    def _programme_terms(self, terms: Sequence[Term], raw: Sequence[Term]) -> list[Term]:
+        """The terms, and for a word that begins a programme's name ("monopolet" of
+        "monopolbrud") that name's part too."""
+        out = list(terms)
+        names = {k for e in self._programme_entries for k in e.keyword_keys}
+        for term in raw:
+            if len(term.key) >= 6:
+                out.extend(Term(k, 0.9 * term.confidence, term.position) for k in names if k != term.key and k.startswith(term.key))
+        return out
 
     def _find_municipalities(self, words: Sequence[str], original: str) -> tuple[int, ...]:
         found: list[int] = []
@@ -527,18 +579,33 @@ class Lexicon:
             return 0.0
         return _score(entry, self._task_idf, self.terms(words))
 
-    def signal_match(self, task_id: str, words: Sequence[str]) -> float:
-        """The share of the best completion signal's words that the message has (0..1)."""
+    def signal_match(self, task_id: str, words: Sequence[str], *, beyond_title: bool = False) -> float:
+        """The share of the best completion signal's words that the message has (0..1).
+        With `beyond_title`, a signal counts only if the message says one of its words that is
+        not in the task's title."""
         task = self.tasks.get(task_id)
         if task is None or not task.completion_signals:
             return 0.0
         said = {t.key for t in self.terms(words)}
+        title = set(_keys(task.title))
         best = 0.0
         for signal in task.completion_signals:
             wanted = {k for k in _keys(signal) if k not in STOP_KEYS}
-            if wanted:
-                best = max(best, len(wanted & said) / len(wanted))
+            if not wanted or (beyond_title and not (wanted & said) - title):
+                continue
+            best = max(best, len(wanted & said) / len(wanted))
         return best
+
+
+def _name_parts(word: str) -> list[str]:
+    """A long name and its parts at a linking s: "ydelsesrefusion" is also "ydelse" and
+    "refusion"; "monopolbrudsprogrammet" is "monopolbrud" (and "programmet", which says nothing)."""
+    parts = [word]
+    if len(word) >= 10:
+        for i in range(6, len(word) - 4):
+            if word[i - 1] == "s" and word[i] not in "aeiouyæøå":
+                parts.extend((word[: i - 1], word[i:]))
+    return [p for p in parts if len(p) >= 5 and not _PROGRAMME_SUFFIX_RE.fullmatch(p)]
 
 
 def _idf(entries: Sequence[_Entry]) -> dict[str, float]:
@@ -569,6 +636,13 @@ def _score(entry: _Entry, idf: dict[str, float], terms: Sequence[Term], sequence
     for phrase in entry.phrases:
         if _contains(sequence, phrase):
             total += PHRASE_BONUS
+    # One word made of two of the task's own names ("incidentkontaktpunktet") is as sure as a phrase.
+    by_position: dict[int, set[str]] = {}
+    for term in terms:
+        if term.key in entry.keyword_keys:
+            by_position.setdefault(term.position, set()).add(term.key)
+    if any(len(keys) >= 2 for keys in by_position.values()):
+        total += PHRASE_BONUS
     return total
 
 

@@ -15,6 +15,7 @@ is not clear the bot asks; it never guesses.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -50,11 +51,11 @@ class Report:
 def detect(msg: Message, lexicon: Lexicon | None, context: str | None, municipality: int | None) -> Report | None:
     """The status the message reports, or None if it reports none."""
     explicit = _explicit(msg)
-    if explicit is not None and _future(msg):
-        return None  # "vi er færdige med kontaktpunkt på fredag" is a plan
+    if explicit is not None and (_future(msg) or _unmet_condition(msg.fixed)):
+        return None  # "vi er færdige med kontaktpunkt på fredag", "... når borgmesteren har skrevet under"
     if explicit is not None:
         return _resolve(explicit[0], True, msg, lexicon, context, explicit[1])
-    inferred = _inferred(msg, municipality)
+    inferred = _inferred(msg, municipality, lexicon)
     if inferred is None:
         return None
     return _resolve(inferred, False, msg, lexicon, context, None)
@@ -99,6 +100,14 @@ def _explicit(msg: Message) -> tuple[TaskStatus, str | None] | None:
         status = _status_named(request)
         if status is not None:
             return status, None
+    anywhere = cues.SET_ANYWHERE.search(request)
+    # "X bedes sat til ..." is a command; "X blev sat som færdig" tells what happened before.
+    if anywhere is not None and re.search(r"\b(?:blev|var|er|was|were|been|is)\s+$", request[: anywhere.start()]):
+        anywhere = None
+    if anywhere is not None and not msg.question:
+        status = _status_named(request[anywhere.start() :])
+        if status is not None:
+            return status, request[: anywhere.start()].strip() or None
     should = cues.SHOULD_BE.match(request)
     if should is not None and not msg.question:
         status = _status_named(request[should.end() :])
@@ -111,17 +120,20 @@ def _explicit(msg: Message) -> tuple[TaskStatus, str | None] | None:
 
 
 def _negated(text: str, start: int) -> bool:
-    """Whether a negation stands shortly before the word at `start` ("ikke fundet")."""
-    before = text[:start].split()[-_NEGATION_REACH:]
+    """Whether a negation stands shortly before the word at `start` ("ikke fundet",
+    "ikke-fuldførte")."""
+    before = _WORD_RE.findall(text[:start])[-_NEGATION_REACH:]
     return any(cues.NEGATION.fullmatch(w) for w in before) or bool(
         re.search(r"\b(?:mangler|still\s+need|yet\s+to)\b", text[:start])
     )
 
 
-def _affirmed(pattern: re.Pattern[str], text: str) -> tuple[bool, bool]:
-    """(said without a negation somewhere, said negated somewhere)."""
+def _affirmed(pattern: re.Pattern[str], text: str, planned: Callable[[int], bool]) -> tuple[bool, bool]:
+    """(said without a negation somewhere, said negated somewhere); what a plan says is neither."""
     yes = no = False
     for m in pattern.finditer(text):
+        if planned(m.start()):
+            continue
         if _negated(text, m.start()):
             no = True
         else:
@@ -129,9 +141,9 @@ def _affirmed(pattern: re.Pattern[str], text: str) -> tuple[bool, bool]:
     return yes, no
 
 
-def _inferred(msg: Message, municipality: int | None) -> TaskStatus | None:
+def _inferred(msg: Message, municipality: int | None, lexicon: Lexicon | None) -> TaskStatus | None:
     text = msg.fixed
-    if msg.question or cues.PLAN.search(text) or cues.OTHERS.search(text) or cues.UNCERTAIN.search(text):
+    if msg.question or cues.OTHERS.search(text) or cues.UNCERTAIN.search(text):
         return None
     if cues.STRONG_INCIDENTS.search(text) or cues.COUNTS.search(text):
         return None  # "root cause er fundet", "antal fuldført": not our status
@@ -139,10 +151,17 @@ def _inferred(msg: Message, municipality: int | None) -> TaskStatus | None:
         return None  # "Odense er færdige": news of another municipality
     if _future(msg):
         return None  # "vi er færdige i næste uge" is a plan
-    if cues.NOT_STARTED.search(text):
+    plans = [m.end() for m in cues.PLAN.finditer(text)]
+
+    def planned(start: int) -> bool:
+        """Whether a plan governs the words at `start` ("vi regner med at gå i gang")."""
+        return any(end <= start and len(_WORD_RE.findall(text[end:start])) <= _NEGATION_REACH for end in plans)
+
+    not_started = cues.NOT_STARTED.search(text)
+    if not_started is not None and not planned(not_started.start()):
         return TaskStatus.NOT_STARTED
-    done, not_done = _affirmed(cues.OUTCOME, text)
-    begun, not_begun = _affirmed(cues.PROGRESS, text)
+    done, not_done = _affirmed(cues.OUTCOME, text, planned)
+    begun, not_begun = _affirmed(cues.PROGRESS, text, planned)
     back = cues.BACK.search(text) is not None
     if back and not_begun and not begun:
         return TaskStatus.NOT_STARTED  # "den skulle ikke have været sat i gang"
@@ -151,10 +170,29 @@ def _inferred(msg: Message, municipality: int | None) -> TaskStatus | None:
     if done and not_done:
         return TaskStatus.STARTED  # "bilag 1 er udfyldt, mangler bare at få det sendt"
     if begun and not not_begun:
-        return TaskStatus.STARTED
+        return TaskStatus.STARTED  # "working on it, should have a name soon"
+    if plans or _unmet_condition(text):
+        return None  # "vi er færdige når borgmesteren har skrevet under"
     if done and not not_done:
         return TaskStatus.COMPLETED
+    if not not_done and not not_begun and _signalled(msg, lexicon) is not None:
+        return TaskStatus.COMPLETED  # a task's own completion signal: "testplanen er uploadet"
     return None
+
+
+_AUXILIARIES = frozenset({"har", "have", "has", "havde", "had", "fik", "got"})
+
+
+def _unmet_condition(text: str) -> bool:
+    """A "når ..." condition still to be met ("vi er færdige når borgmesteren har skrevet under"),
+    unless the outcome is already in the perfect ("har accepteret at være kontaktperson, når der
+    er incidents")."""
+    if not cues.CONDITION.search(text):
+        return False
+    for m in cues.OUTCOME.finditer(text):
+        if _AUXILIARIES & set(_WORD_RE.findall(text[: m.start()])[-3:]):
+            return False
+    return True
 
 
 _NEAR_FUTURE_DAYS = 45
@@ -193,8 +231,9 @@ def _resolve(
         return Report(status, explicit, context, (named, context), via_context=True)
     if named is not None:
         return Report(status, explicit, named)
-    # "we've appointed someone": the verb alone hints at the tasks it may be about.
-    candidates = tuple(mentions.task_candidates() or msg.mentions.task_candidates())
+    # "we've appointed someone": the verb alone hints at the tasks it may be about (unless
+    # the message is about the task just shown).
+    candidates = tuple(mentions.task_candidates() or (msg.mentions.task_candidates() if context is None else ()))
     if not candidates and _names_event(msg):
         return None  # "vi har sendt tilmeldingen til workshoppen": not a task
     signalled = _signalled(msg, lexicon)
@@ -202,6 +241,11 @@ def _resolve(
         return Report(status, explicit, signalled)
     if candidates:
         if context in candidates:
+            return Report(status, explicit, context, candidates, via_context=True)
+        # A word of some task's long title ("Henrik fra infrastruktur") does not outweigh the
+        # task just shown; one of a task's own names does.
+        loose = not any(m.by_keyword for m in mentions.tasks if m.id in candidates)
+        if context is not None and loose:
             return Report(status, explicit, context, candidates, via_context=True)
         return Report(status, explicit, None, candidates)
     if context is not None:
@@ -236,11 +280,14 @@ def _names_event(msg: Message) -> bool:
 
 
 def _signalled(msg: Message, lexicon: Lexicon | None) -> str | None:
-    """The one task whose completion signal the message says ("skemaet er sendt til KDI")."""
+    """The one task whose completion signal the message says ("skemaet er sendt til KDI"). A
+    signal made only of the task's title words ("serviceaftalen er godkendt" of "Godkend
+    serviceaftale") is said by merely naming the task, so it counts only with more words."""
     if lexicon is None:
         return None
     scored = sorted(
-        ((lexicon.signal_match(task_id, msg.words), task_id) for task_id in lexicon.tasks), reverse=True
+        ((lexicon.signal_match(task_id, msg.words, beyond_title=True), task_id) for task_id in lexicon.tasks),
+        reverse=True,
     )
     if not scored or scored[0][0] < SIGNAL_SHARE:
         return None

@@ -29,7 +29,7 @@ from dialogs import cues, reports
 from dialogs.dates import MONTHS, NUMBERS, WEEKDAYS, Language, find_period
 from dialogs.lexicon import Lexicon, Mentions
 from dialogs.reports import Report
-from storage.domain import Period
+from storage.domain import Period, TaskState
 
 __all__ = [
     "MAX_CHARS",
@@ -181,7 +181,9 @@ _ENGLISH_ONLY = _ENGLISH_WORDS - _AMBIGUOUS - _DANISH_WORDS
 def _cue_words() -> list[str]:
     """Every word the cue patterns spell out: the words worth correcting a typo towards."""
     found: dict[str, None] = {}
-    for value in vars(cues).values():
+    for name, value in vars(cues).items():
+        if name.endswith("_RE"):
+            continue  # preprocessing patterns spell folded variants on purpose
         patterns: Iterable[re.Pattern[str]] = ()
         if isinstance(value, re.Pattern):
             patterns = (value,)
@@ -243,6 +245,9 @@ def _build_canonical() -> dict[str, str]:
                 canonical.setdefault(variant, word)
     for word in ("nå", "på", "så", "få", "gå", "må", "vær", "før"):
         canonical.setdefault(_ascii_fold(word), word)
+    # Short words typed without Danish letters at all: "hvad gar det ud pa", "nar vi har".
+    for word in ("går", "får", "når", "må", "på", "få"):
+        canonical.setdefault(_plain_fold(word), word)
     canonical.update({"annullér": "annuller", "annullere": "annuller"})
     return canonical
 
@@ -275,7 +280,8 @@ def _correct(token: str) -> str:
     # Short words need a closer match: one wrong letter in five is a different word.
     cutoff = 86.0 if len(token) == 4 else 85.0 if len(token) <= 6 else 80.0
     found = process.extractOne(token, _FUZZY_CHOICES, scorer=fuzz.ratio, score_cutoff=cutoff)
-    if found is None:
+    # A typo seldom touches the first letter: "tingen" is no typo of "ingen".
+    if found is None or found[0][0] != token[0]:
         return token
     # A word typed with æ, ø or å was typed on a Danish keyboard: "nåede" is no typo of "nede".
     if any(letter in token and letter not in found[0] for letter in "æøå"):
@@ -353,9 +359,13 @@ _CLAUSE_RE = re.compile(r"[.,;:!?]|\s[-–]\s|\s(?:og|men|and|but)\s")
 _WH = _wordset("hvad hvem hvornår hvordan hvorfor hvor hvilke hvilken hvilket what whats what's who when where why how which")
 _VERB_FIRST = _wordset(
     "har er skal kan må bør gælder ligger står findes får kommer følger bliver mangler tæller holdes foregår "
+    "dækker omfatter kræver betyder haster koster hedder starter slutter "
     "is are do does did have has can could should will would must may"
 )
 _SUBJECTS = _wordset("vi jeg du den det de man der vejle kommunen opgaven we you it they there this that our i")
+# "tæller en midlertidig kontaktperson som ...", "er et navn nok": an article starts the subject
+# ("har en" may be a statement: "har en kontaktperson nu").
+_ARTICLES = _wordset("en et a an the")
 _FINITE = _wordset(
     "er skal kan sker kommer har bliver gør må vil går står ligger holdes afholdes foregår mangler "
     "is are do does did will should can happens happen was were"
@@ -374,12 +384,15 @@ def _is_question(raw: str, fixed: str, lexicon: Lexicon | None) -> bool:
         if not words:
             continue
         if words[0] in _WH:
+            # "..., hvem der skal være underskriftsberettiget": an indirect question, not one.
+            if len(words) > 1 and words[1] in _SUBJECTS and words[1] not in ("det", "den", "it", "this", "that"):
+                continue
             return True
         if words[0] in _VERB_FIRST and len(words) > 1:
             second = words[1]
             if second == "i" and len(words) > 2 and words[2] == "gang":
                 continue
-            if second in _SUBJECTS:
+            if second in _SUBJECTS or (second in _ARTICLES and words[0] != "har"):
                 return True
             # "er skemaet sendt", "står kontaktpersonen som ...": a catalogue noun as the subject;
             # "har sendt", "er klaret" are statements without one.
@@ -404,6 +417,7 @@ class Message:
     period: Period | None
     mentions: Mentions
     question: bool  # asked as a question (a question word first, or a question mark)
+    any_period: Period | None  # the period anywhere in the message, also outside the asking sentence
     now: datetime
 
 
@@ -425,6 +439,8 @@ def _prepare(raw: str, now: datetime, locale: str | None, lexicon: Lexicon | Non
         return None
 
     def fix(word: str) -> str:
+        if word in _CANONICAL:
+            return _CANONICAL[word]  # the bot's own word, or it without Danish letters ("mode")
         # A word the catalogue knows is not a typo of the bot's vocabulary ("skemaet").
         if lexicon is not None and lexicon.knows(word):
             return word
@@ -450,7 +466,8 @@ def _prepare(raw: str, now: datetime, locale: str | None, lexicon: Lexicon | Non
     if period is None and focus is not fixed and _names_something(fixed, mentions) and not _names_something(focus, None):
         period = find_period(fixed, now, language)
     question = _is_question(raw, fixed, lexicon)
-    return Message(normalised, fixed, focus, words, tokens, language, period, mentions, question, now)
+    any_period = period if focus is fixed else find_period(fixed, now, language)
+    return Message(normalised, fixed, focus, words, tokens, language, period, mentions, question, any_period, now)
 
 
 def _names_something(text: str, mentions: Mentions | None) -> bool:
@@ -490,7 +507,7 @@ def _event_kind(msg: Message) -> str | None:
     for name, pattern in cues.EVENT_KINDS:
         if pattern.search(msg.fixed):
             return name
-    if cues.ONE_MEETING.search(msg.fixed) and not cues.EVENT.search(msg.fixed):
+    if cues.ONE_MEETING.search(msg.fixed) and not cues.EVENT_LIST_WORDS.search(msg.fixed):
         return "programledermoede"
     return None
 
@@ -507,6 +524,8 @@ def _subject(msg: Message) -> str | None:
 
 
 _DEFAULT_FACETS = frozenset({None, "dates", "description"})
+# The task facets' strong cues only ("gælder", "rykket"), not their weak words.
+_STRONG_TASK_FACETS: cues.Facets = tuple((name, strong, None) for name, strong, _ in cues.TASK_FACETS)
 
 
 def _asked_facet(msg: Message, table: cues.Facets) -> str | None:
@@ -529,8 +548,17 @@ def _task_facet(msg: Message) -> Facet:
     return Facet(facet) if facet is not None else Facet.DESCRIPTION
 
 
-def _about_task(msg: Message, task: str, base: dict[str, object]) -> Understanding:
-    return Understanding(Intent.TASK, facet=_task_facet(msg), task=task, **base)  # type: ignore[arg-type]
+def _about_task(msg: Message, task: str, base: dict[str, object], lexicon: Lexicon | None) -> Understanding:
+    facet = _task_facet(msg)
+    view = lexicon.tasks.get(task) if lexicon is not None else None
+    if (
+        facet is Facet.DEADLINE
+        and view is not None
+        and view.state is TaskState.ANNOUNCED
+        and _facet(msg.focus, _STRONG_TASK_FACETS) != "deadline"
+    ):
+        facet = Facet.FOLLOW_UP  # "hvornår kommer FK-administrator opgaven": when it is published
+    return Understanding(Intent.TASK, facet=facet, task=task, **base)  # type: ignore[arg-type]
 
 
 def _resolve_event(
@@ -581,8 +609,8 @@ def _about_events(
     following = cues.NEXT.search(fixed) is not None
     # One event: named, or a fact of it asked, or the next of a kind, or when a kind is
     # ("hvornår er leverandørdagen"). Plural words ask for a list ("er der nogle workshops").
-    one = not plural and (
-        strong_facet or named is not None or following or (kind is not None and facet == "dates")
+    one = (not plural and (strong_facet or named is not None or following or (kind is not None and facet == "dates"))) or (
+        cues.SINGLE_NEXT.search(fixed) is not None and (kind is not None or named is not None)
     )
     if lexicon is None:
         intent = Intent.EVENT if one else Intent.EVENTS
@@ -617,9 +645,16 @@ def _decide(msg: Message, lexicon: Lexicon | None, context: str | None, municipa
     if cues.STRONG_HELP.search(fixed) and task is None:
         return Understanding(Intent.HELP, lang, msg.text)
     quiet = task is None and event is None and kind is None
-    if cues.STRONG_INCIDENTS.search(fixed) or (quiet and cues.WEAK_INCIDENTS.search(fixed)):
+    # "kontaktpersonen ved nedbrud": an incident word about a task named, asking a fact of it.
+    counts = cues.COUNTS.search(fixed) is not None and (task is not None or (event is None and kind is None))
+    about_task = task is not None and (counts or _facet(msg.focus, _STRONG_TASK_FACETS) is not None)
+    if (
+        cues.NAMED_INCIDENT.search(fixed)
+        or (cues.STRONG_INCIDENTS.search(fixed) and not about_task)
+        or (quiet and cues.WEAK_INCIDENTS.search(fixed))
+    ):
         return Understanding(Intent.INCIDENTS, **base)  # type: ignore[arg-type]
-    if cues.COUNTS.search(fixed) and (task is not None or (event is None and kind is None)):
+    if counts:
         return Understanding(Intent.COUNTS, task=task, whose=Whose.ALL, **base)  # type: ignore[arg-type]
     programme = mentions.programmes[0] if mentions.programmes else None
     outstanding = cues.OUTSTANDING_STRONG.search(fixed) is not None
@@ -632,9 +667,10 @@ def _decide(msg: Message, lexicon: Lexicon | None, context: str | None, municipa
     if about_events is not None:
         return about_events
     if task is not None:
-        return _about_task(msg, task, base)
+        return _about_task(msg, task, base, lexicon)
     if due:
-        return Understanding(Intent.DUE, programme=programme, **base)  # type: ignore[arg-type]
+        # "Jeg er væk hele næste uge. Har vi frister mens jeg er væk?": the period is the message's.
+        return Understanding(Intent.DUE, programme=programme, **{**base, "period": msg.period or msg.any_period})  # type: ignore[arg-type]
     if outstanding or cues.OUTSTANDING.search(fixed):
         intent = Intent.DUE if msg.period is not None else Intent.OUTSTANDING
         return Understanding(intent, programme=programme, **base)  # type: ignore[arg-type]

@@ -171,3 +171,42 @@ async def test_post_import_refuses_bombs_and_big_bodies(
         assert await snapshot(engine) == before
     finally:
         await engine.dispose()
+
+
+async def test_completion_signals_from_an_import_are_understood_at_once(
+    operator_bot: BotUnderTest, database_url: str
+) -> None:
+    """A new task with its own completion signal: the running bot rebuilds its vocabulary after
+    the import, and a report in the signal's words is about that task (confirmed first)."""
+    task = {
+        **NEW_TASK,
+        "title": "Indsend kommunens testplan for Ydelsesrefusion",
+        "keywords": ["testplan"],
+        "completion_signals": ["testplanen er uploadet til YR-portalen"],
+    }
+    status, body = await _send(operator_bot, "PUT", "/api/tasks/yr-testplan", task)
+    assert status == 201, body
+    chat = f"a:personal-{'signals'}"
+    ask = await operator_bot.ask_one("vi har uploadet testplanen til portalen", conversation_id=chat)
+    assert ask.card is not None
+    assert ask.card["body"][0]["text"] == "Skal jeg sætte opgaven til Fuldført?"
+    assert "Indsend kommunens testplan for Ydelsesrefusion" in ask.text
+    done = await operator_bot.ask_one("ja", conversation_id=chat)
+    assert "✓ Status ændret: Ikke påbegyndt → Fuldført" in done.text
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as db:
+            row = (
+                await db.execute(
+                    select(MunicipalityTaskStatus.status).where(
+                        MunicipalityTaskStatus.task_id == "yr-testplan", MunicipalityTaskStatus.municipality_code == 630
+                    )
+                )
+            ).one()
+    finally:
+        await engine.dispose()
+    assert row.status.value == "fuldfoert"
+    # Malformed signals are refused with the field named.
+    status, body = await _send(operator_bot, "PUT", "/api/tasks/yr-testplan", {**task, "completion_signals": "x"})
+    assert status == 400 and "completion_signals: must be a list of phrases" in body["errors"][0]
+

@@ -63,6 +63,14 @@ BAD_FILES = {
         "tenants[0] (tenant_id nope): tenant_id: 'nope' is not a tenant id",
     ),
     "too deep": (b"tasks: " + b"[" * 100 + b"]" * 100 + b"\n", "nested deeper than 32 levels"),
+    "completion signals that are not a list": (
+        b"tasks:\n  - {id: x, title: X, programme: aula, state: active, completion_signals: skemaet er sendt}\n",
+        "tasks[0] (id x): completion_signals: must be a list of phrases, not a string",
+    ),
+    "an empty completion signal": (
+        b"tasks:\n  - {id: x, title: X, programme: aula, state: active, completion_signals: ['']}\n",
+        "tasks[0] (id x): completion_signals:",
+    ),
 }
 
 
@@ -256,6 +264,8 @@ SCHEMA_REFUSES = [
     "an unknown state",
     "an unknown section",
     "a bad tenant id",
+    "completion signals that are not a list",
+    "an empty completion signal",
 ]
 
 
@@ -301,3 +311,20 @@ async def test_cli_imports_json_too(database_url: str, tmp_path: Path) -> None:
     assert good.returncode == 0, good.stderr
     assert "tasks: 0 created, 1 updated, 12 unchanged" in good.stdout
     assert "0 new task(s), 0 changed deadline(s)" in good.stdout
+
+
+def test_the_demo_catalogue_has_completion_signals_and_passes_the_schema() -> None:
+    import json
+    from importlib import resources
+
+    import jsonschema
+
+    from storage.catalogue import parse_catalogue
+    from tests.catalogue_helpers import demo_catalogue, jsonable
+
+    demo = jsonable(demo_catalogue())
+    schema = json.loads(resources.files("storage").joinpath("data/catalogue.schema.json").read_text("utf-8"))
+    jsonschema.validate(demo, schema)
+    tasks = {t.id: t for t in parse_catalogue(demo).tasks or ()}
+    assert "skemaet i bilag 1 er sendt til KDI@kombit.dk" in tasks["mbp-underskriftberettiget-skat"].completion_signals
+
