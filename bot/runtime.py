@@ -22,7 +22,7 @@ from bot.state_storage import SqlStorage
 from bot.teams_bot import KlikBot
 from dialogs.card_signing import CardSigner
 from dialogs.conversation import Conversation
-from dialogs.dates import warm_up
+from dialogs.understanding import warm_up
 from storage.db import SessionFactory, create_engine, session_factory
 from storage.demo import database_is_empty, ensure_municipalities, load_demo
 from storage.migrate import alembic_config, upgrade_async

@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from dialogs.understanding import Language, detect_language, normalise
 from storage.domain import TaskStatus
@@ -157,7 +158,14 @@ def _original_person(original: str, person: str) -> str:
     return match.group(0) if match else person.title()
 
 
+@lru_cache(maxsize=4096)
 def recognise_command(text: str, locale: str | None = None) -> Command | None:
+    """The command the text gives, if it is one. Pure: the understanding and the conversation
+    both ask, for the same text."""
+    return _recognise(text, locale)
+
+
+def _recognise(text: str, locale: str | None) -> Command | None:
     fixed = normalise(text).rstrip("?!. ")
     if not fixed:
         return None

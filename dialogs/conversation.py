@@ -85,8 +85,10 @@ class Conversation:
         self._admin_tenants = admin_tenants
         # The bot's own base URL (KLIKBOT_PUBLIC_URL), for the links to events' calendar files.
         self._public_url = (public_url or answers.DEFAULT_PUBLIC_URL).rstrip("/")
-        # The catalogue's vocabulary, built on first use and again after each catalogue import.
+        # The catalogue's vocabulary, built on first use and again after each catalogue import;
+        # the version the last turn read (Conversation.asker).
         self._lexicon: Lexicon | None = None
+        self._catalogue_version = 0
 
     @property
     def status_flow(self) -> StatusFlow:
@@ -98,10 +100,11 @@ class Conversation:
         return self._engine.connect()
 
     async def asker(self, db: AsyncConnection, tenant_id: str | None) -> Asker:
-        """The municipality comes from the tenant of the activity: never from text or card data."""
+        """The municipality comes from the tenant of the activity: never from text or card data.
+        The same round trip reads the catalogue's version, for `lexicon`."""
+        municipality, self._catalogue_version = await queries.turn_context(db, tenant_id)
         if not tenant_id:
             return Asker(tenant_id=None)
-        municipality = await queries.municipality_for_tenant(db, tenant_id)
         return Asker(
             tenant_id=tenant_id,
             municipality_code=municipality.code if municipality else None,
@@ -110,10 +113,10 @@ class Conversation:
         )
 
     async def lexicon(self, db: AsyncConnection) -> Lexicon:
-        """The catalogue's vocabulary, rebuilt when an import has changed the catalogue."""
-        version = await queries.catalogue_version(db)
+        """The catalogue's vocabulary, rebuilt when the turn found the catalogue changed (every
+        import bumps its version)."""
         current = self._lexicon
-        if current is None or current.version != version:
+        if current is None or current.version != self._catalogue_version:
             current = Lexicon(await queries.catalogue_words(db))
             self._lexicon = current
         return current

@@ -52,6 +52,9 @@ OUTSTANDING = words(
     r"|(?:vores|mine|min|jeres|our|my)\s+(?:klik-?\s*)?(?:opgaver|tasks)|(?:hvilke|which|what)\s+(?:klik-?\s*)?(?:opgaver|tasks)"
     r"|er\s+vi\s+bagud|bagud|behind|glemt|forgotten|overblik|oversigt|overview"
 )
+# "alle kommuner" asks about all municipalities unless the question is a fact of a task
+# ("skal alle kommuner godkende den, eller er det valgfrit?").
+COUNTS_WEAK = words(r"alle\s+kommuner|alle\s+98|all\s+(?:the\s+)?municipalities|all\s+98")
 # Outstanding without the generic "hvilke opgaver": these say "not done yet".
 OUTSTANDING_STRONG = words(
     r"mangler|manglende|udestående|udeståender|outstanding|pending|remaining|unfinished|uafsluttede?|ufærdige?"
@@ -139,7 +142,7 @@ TASK_FACETS: Facets = (
             r"hvad\s+sker\s+der\s+(?:så\s+)?hvis|hvad\s+hvis|hvis\s+(?:vi|man|i)\s+ikke|what\s+happens\s+if|what\s+if"
             r"|(?:miss|misses|missed|missing)\s+(?:the\s+|our\s+|a\s+)?(?:\w+\s+)?deadline|konsekvens\w*|consequences?"
             r"|rykket|rykker|rykke|følger\s+(?:\w+\s+)?op|sanktion\w*|straf\w*|penalt\w*|for\s+sent\s+ude"
-            r"|ikke\s+(?:når|naar|overholder)|(?:don'?t|do\s+not|can'?t|cannot)\s+make\s+(?:it|the)"
+            r"|ikke\s+(?:når|overholder)|når\s+(?:\w+\s+)?ikke|(?:don'?t|do\s+not|can'?t|cannot|won'?t)\s+make\s+(?:it|the)"
             r"|chase|chased|bliver\s+vi\s+(?:kontaktet|rykket)|efter\s+fristen|after\s+the\s+deadline"
             r"|er\s+det\s+(?:et\s+)?problem|gør\s+det\s+noget|is\s+(?:that|it|this)\s+a\s+problem|er\s+det\s+(?:ok|okay|i\s+orden)"
             r"|does\s+(?:it|that)\s+matter|bliver\s+(?:\w+\s+){0,2}forsinket|forsinke\w*|delay\w*"
@@ -211,7 +214,7 @@ TASK_FACETS: Facets = (
         words(
             r"hvad\s+(?:går|handler)|ud\s+på|indebærer|indebære|betyder|består|fortæl\w*|forklar\w*|beskriv\w*"
             r"|hvad\s+(?:skal|er)\s+(?:vi|man|jeg)\s+(?:egentlig\s+)?(?:gøre|lave)|hvordan\s+(?:griber|gør|laver|udfylder)"
-            r"|hvad\s+skal\s+(?:vi|man|jeg)\s+(?:egentlig\s+)?(?:\w+\s+)?der|hvad\s+er\s+det\s+(?:vi|man|jeg)\s+skal|what\s+(?:exactly\s+)?do\s+(?:we|i)\s+(?:have|need)\s+to\s+do"
+            r"|hvad\s+skal\s+(?:vi|man|jeg)\s+(?:egentlig\s+)?(?:\w+\s+)?der|hvad\s+er\s+det\s+(?:\w+\s+)?(?:vi|man|jeg)\s+skal|what\s+(?:exactly\s+)?do\s+(?:we|i)\s+(?:have|need)\s+to\s+do"
             r"|what\s+(?:is|does)\s+(?:\w+\s+){0,5}(?:about|involve|mean|entail)|explain|describe|tell\s+me\s+(?:more\s+)?about"
             r"|what\s+is\s+(?:the|this|that)|hvad\s+skal\s+man\s+(?:lære|have\s+ud\s+af)|lære|learn"
             r"|details?\s+(?:on|about|of|for)|detaljer\s+(?:om|på)|info(?:rmation)?\s+(?:om|on|about)|more\s+about"
@@ -225,6 +228,7 @@ TASK_FACETS: Facets = (
             r"|skal\s+vi\s+overhovedet|springe\s+(?:[\w-]+\s+){0,3}over|skip\w*|must\s+we|required|requirement"
             r"|do\s+we\s+(?:really\s+|even\s+)?(?:have|need)\s+to(?!\s+do\s+(?:for|in|on|with))"
             r"|lade\s+(?:det\s+|den\s+)?være|er\s+det\s+noget\s+(?:vi|man)\s+skal|skal\s+vi\s*,?\s+eller|have\s+to\s*,?\s+or"
+            r"|forpligte\w*|obliged|obligated|valgfri\w*|voluntary|frivilligt|et\s+must"
         ),
         words(r"nødvendig\w*|necessary|behøver"),
     ),
@@ -248,7 +252,7 @@ EVENT_FACETS: Facets = (
         "invitation",
         words(
             r"invitation\w*|indkaldelse\w*|mødeindkaldelse\w*|kalenderinvitation\w*|outlook\w*|invites?"
-            r"|invitere\w*|inviteret|meeting\s+requests?|calendar\s+invites?|skype-?link\w*|link(?:et)?\s+til\s+(?:skype|mødet)"
+            r"|invitere\w*|inviteret|meeting\s+requests?|calendar\s+invites?|skype-?link\w*|link\w*\s+til\s+(?:\w+\s+)?(?:skype\w*|møde\w*)"
             r"|mødelink\w*|teams-?link\w*|(?:skype|meeting|teams)\s+link\w*|i\s+min\s+kalender|in\s+my\s+calendar"
         ),
         words(r"link|linket"),
@@ -256,7 +260,7 @@ EVENT_FACETS: Facets = (
     (
         "registration",
         words(
-            r"tilmelding\w*|tilmeld\w*|framelde?\w*|afmeld\w*|melde?r?\s+(?:\w+\s+){0,2}(?:mig|os)\s+(?:til|på)|melde?\s+\w+\s+(?:til|på)"
+            r"tilmelding\w*|tilmeld\w*|framelde?\w*|afmeld\w*|meld\w*\s+(?:\w+\s+){0,3}(?:til|på)(?!\w)"
             r"|melder\s+(?:mig|os)|plads\w*|udsolgt"
             r"|sold\s+out|fuldt?\s+booket|venteliste\w*|sign\s+up|signup|register\w*|registration|seats?|spots?"
             r"|places?\s+left|book\w*(?!\s+(?:tid|plads|et\s+møde)\s+i\s+(?:min\s+|kalender))|full"
@@ -269,7 +273,8 @@ EVENT_FACETS: Facets = (
             r"for\s+hvem|målgruppe\w*|henvendt|rettet\s+mod|aimed\s+at|audience|intended\s+for"
             r"|who\s+(?:is|are)\s+(?:it|they|the\s+\w+)\s+for|hvem\s+(?:er|kan|må|skal)\s+(?:\w+\s+)?(?:for|deltage|med|komme)"
             r"|who\s+(?:can|should|may)\s+(?:attend|join|come|go)|egentlig\s+for|kun\s+(?:for|de)\s+\w+|alle\s+kommuner"
-            r"|står\s+på\s+listen|udvalgte|on\s+the\s+list|(?:kan|må|can|may)\s+(?:\w+\s+){0,2}(?:deltage|join|attend|være\s+med|komme\s+med|tage\s+med|come)"
+            r"|står\s+på\s+listen|udvalgte|on\s+the\s+list|open\s+to|åben\s+for|just\s+(?:a\s+)?few|only\s+for|for\s+everyone"
+            r"|for\s+alle|henvender\s+(?:\w+\s+)?sig\s+til|målrettet|beregnet\s+for|(?:kan|må|can|may)\s+(?:\w+\s+){0,2}(?:deltage|join|attend|være\s+med|komme\s+med|tage\s+med|come)"
         ),
         words(r"for\s+(?:programledere|teknikere|leverandører|kommuner|os|mig|\w+chefer)|eller\s+(?:teknikere|programledere)"),
     ),
@@ -278,14 +283,17 @@ EVENT_FACETS: Facets = (
         words(
             r"hvor\s+(?:er|bliver|foregår|holdes|afholdes|ligger|skal|is|are)|henne|sted|stedet|lokale\w*|adresse\w*"
             r"|fysisk\w*|online|virtuel\w*|på\s+skype|via\s+skype|where|location|venue|in\s+person|held"
+            r"|hvilken\s+by|hvilke\s+byer|byer|cities|city"
         ),
         words(r"skype|i\s+(?:aarhus|køge|københavn|kbh|kolding|odense|vejle)"),
     ),
     (
         "description",
         words(
-            r"hvad\s+(?:handler|går)|handler\s+\w+(?:\s+\w+){0,4}\s+om|ud\s+på|indhold\w*|program(?:met)?\s+for|agenda"
-            r"|dagsorden|hvad\s+skal\s+der\s+ske|hvad\s+sker\s+der\s+på|about|fortæl\w*|beskriv\w*|explain|describe"
+            r"hvad\s+(?:handler|går)|handler\s+\w+(?:\s+\w+){0,4}\s+om|ud\s+på|indhold\w*|program(?:met)?\s+for|agenda\w*"
+            r"|dagsorden\w*|hvad\s+skal\s+der\s+ske|hvad\s+sker\s+der\s+på|about|fortæl\w*|beskriv\w*|explain|describe"
+            r"|får\s+man\s+(?:\w+\s+)?ud\s+af|get\s+out\s+of|what\s+will\s+(?:they|we|you)\s+(?:cover|learn|do|talk)|cover\w*"
+            r"|gennemgå\w*|gennemgang|tema\w*|emner"
             r"|hvad\s+skal\s+man\s+(?:lære|have\s+ud\s+af)|lære|learn"
         ),
         None,
@@ -304,7 +312,7 @@ EVENT_FACETS: Facets = (
 
 COUNTS = words(
     r"hvor\s+mange(?!\s+(?:opgaver|frister|deadlines|tasks|dage|arrangementer|møder|gange))|antal\s+kommuner|antal"
-    r"|how\s+many(?!\s+(?:tasks|deadlines|days|events|meetings|times))|number\s+of\s+municipalities|de\s+andre|andre\s+kommuner|alle\s+kommuner|the\s+others"
+    r"|how\s+many(?!\s+(?:tasks|deadlines|days|events|meetings|times))|number\s+of\s+municipalities|de\s+andre|andre\s+kommuner|the\s+others"
     r"|other\s+(?:municipalities|kommuner)|others|landsplan\w*|på\s+landsplan|de\s+eneste|the\s+only\s+ones"
     r"|i\s+forhold\s+til\s+(?:de\s+)?andre|ift\.?\s+(?:de\s+)?andre|sammenlign\w*|compared?|resten\s+af\s+landet"
     r"|procent\w*|percent\w*|status\s*tal|fordeling\w*\s+på\s+status|kommunerne\s+generelt"
@@ -363,13 +371,16 @@ PROGRAMME_ASK = words(
 OUTCOME = words(
     r"færdig\w*|fuldført\w*|afsluttet|afsluttede|klaret|klaret\w*|klar|løst|lukket|ordnet|overstået|gjort"
     r"|(?:på|pa)\s+plads|i\s+hus|i\s+mål|i\s+orden|i\s+land|styr\s+på|sendt\w*|afsendt|indsendt|fremsendt|videresendt|mailet"
-    r"|fundet|udpeget|udnævnt|valgt|godkendt|tjekket|kontrolleret|oprettet|meldt\s+(?:\w+\s+){0,3}ind|indmeldt|indberettet"
+    r"|fundet|udpeget|udnævnt|valgt|godkendt|tjekket|kontrolleret|oprettet|meldt\s+(?:[\w-]+\s+){0,3}ind|indmeldt|indberettet"
     r"|fandt|sendte|godkendte|tjekkede|udpegede|valgte|navngivet|navngav|modtaget|bekræftet|accepteret|sagt\s+ja"
-    r"|takket\s+ja|påtaget\s+sig|tager\s+(?:den|det|opgaven)|overtager|overtaget|tager\s+sig\s+af"
-    r"|fik\s+vi\s+(?:en|et|fat|godkendt|sendt|udpeget|fundet)|har\s+fået\s+(?:en|et|fat|\w+et)|givet\s+(?:\w+\s+){0,4}videre"
+    r"|takket\s+ja|påtaget\s+(?:sig|mig|os)|tager\s+(?:den|det|opgaven)|overtager|overtaget|tager\s+sig\s+af"
+    r"|krydses\s+af|kan\s+(?:lukkes|afsluttes|krydses\s+af)|(?:er|var)\s+(?:\w+\s+)?hjemme(?!\s+(?:fra|i|på|hos))"
+    r"|fik\s+vi\s+(?:fat|godkendt|sendt|udpeget|fundet)|(?:fik\s+vi|har\s+(?:\w+\s+)?fået)\s+(?:en|et)\s+(?!rykker|mail|besked|påmindelse|henvendelse|brev|reminder|e-?mail|message|spørgsmål)"
+    r"|har\s+fået\s+(?:fat|\w+et)|givet\s+(?:\w+\s+){0,4}videre|er\s+hjemme|kommet\s+hjem|gik\s+igennem|kom\s+igennem"
     r"|videregivet|meldt\s+tilbage|kørt\s+igennem|kørte\s+(?:vi\s+)?(?:\w+\s+)?igennem|var\s+ok|gik\s+fint|fundet\s+frem\s+til"
     r"|received|confirmed|accepted|agreed|passed\s+on|reported\s+back|went\s+fine|took\s+(?:it|that)\s+on|got\s+(?:one|someone)|uploadet|uploaded|indleveret|registreret|registered"
     r"|etableret|etablerede|established|identificeret|identified|mailed|emailed|udpeget\w*"
+    r"|ticked\s+(?:\w+\s+){0,2}off|crossed\s+(?:\w+\s+){0,2}off|krydset\s+(?:\w+\s+)?af"
     r"|underskrevet|afleveret|leveret|afklaret|krydset\s+af|sat\s+flueben|fikset|gennemført|udfyldt|udfyldte|ordnede"
     r"|røg\w*\s+(?:af)?sted|røget\s+(?:af)?sted|gik\s+(?:af)?sted|er\s+(?:nu\s+)?(?:blevet\s+)?vores|har\s+nu\s+(?:et|en|fået)"
     r"|ser\s+fint\s+ud|er\s+klaret|done|completed?|finished|went\s+(?:off\s+)?(?:to|out)|gone\s+(?:off|out)|is\s+now\s+our"
@@ -390,22 +401,38 @@ PROGRESS = words(
     r"|requested|afventer|venter\s+på\s+(?:svar|tilbagemelding|\w+\s+fra)|waiting\s+for|awaiting|under\s+\w+ing|under\s+afklaring"
     r"|forespørgsel|sendt\s+(?:\w+\s+)?rundt|på\s+vej|i\s+spil|in\s+the\s+pipeline|on\s+the\s+way|in\s+talks|halvt|delvist"
     r"|partly|partially|half|in\s+review|under\s+review|til\s+(?:review|godkendelse|beslutning)|i\s+høring|forelagt"
-    r"|forelægges|sendt\s+til\s+(?:godkendelse|beslutning|underskrift)|submitted\s+for"
+    r"|forelægges|sendt\s+til\s+(?:godkendelse|beslutning|underskrift)|submitted\s+for|midt\s+i|halvvejs|halfway"
+    r"|in\s+the\s+middle|til\s+behandling|collecting|gathering|samler|indsamler|tester|testing|afprøver"
+    r"|sidder\s+(?:\w+\s+){0,2}med|knokler|bøvler\s+med|kæmper\s+med|roder\s+med|busy\s+with"
+    r"|under\s+(?:arbejde|udarbejdelse|behandling|afklaring|overvejelse|\w+(?:else|ning|ing))|taler\s+med|drøfter"
+    r"|kandidat\w*|udkast|kladde|draft\w*|skitse\w*|holder\s+møde|har\s+(?:et\s+)?møde\s+med|meeting\s+with"
+    r"|leder\s+(?:\w+\s+)?efter|søger\s+(?:\w+\s+)?efter"
 )
 # Work has not begun (said of a task: a report that it is, or is again, not started).
 NOT_STARTED = words(
     r"(?:ikke|ikk|ik)\s+(?:\w+\s+){0,2}(?:gået\s+i\s*gang|startet|begyndt|påbegyndt|kommet\s+i\s*gang|rørt|kigget\s+på|set\s+på"
-    r"|taget\s+hul\s+på)|ikke\s+i\s+gang|not\s+(?:yet\s+|even\s+)?(?:started|begun)"
+    r"|taget\s+hul\s+på|taget\s+fat\s+på|gjort\s+noget|lavet\s+noget)|ikke\s+i\s+gang|not\s+(?:yet\s+|even\s+)?(?:started|begun)"
+    r"|(?:haven'?t|have\s+not|didn'?t)\s+(?:\w+\s+)?done\s+anything|nothing\s+(?:has\s+been\s+)?done"
+    r"|ingen\s+har\s+(?:\w+\s+)?(?:rørt|kigget\s+på|gjort\s+noget|startet)|(?:nobody|no\s*one)\s+has\s+(?:\w+\s+)?(?:touched|started|looked\s+at)"
+
     r"|haven'?t\s+(?:\w+\s+)?(?:started|begun|touched|looked\s+at)|(?:startede|begyndte)\s+(?:\w+\s+)?ikke"
     r"|kom\s+(?:\w+\s+)?ikke\s+i\s+gang|didn'?t\s+(?:really\s+)?(?:start|begin)|never\s+(?:really\s+)?(?:started|began)"
     r"|hasn'?t\s+(?:yet\s+)?(?:started|begun)|didn'?t\s+(?:start|begin)|not\s+(?:been\s+)?started"
 )
+# Starting over: not started again, unless the message says work goes on ("... men vi har et nyt navn").
+RESTART = words(
+    r"back\s+to\s+square\s+one|tilbage\s+til\s+start|(?:starte|begynde|start)\s+(?:helt\s+)?forfra|from\s+scratch"
+    r"|(?:start|starting)\s+over|røget\s+(?:helt\s+)?tilbage"
+)
 # Going back: the last report was wrong or premature.
 BACK = words(
-    r"alligevel|fejl|ved\s+en\s+fejl|forkert|for\s+hurtig\w*|for\s+tidligt|genåbn\w*|genoptag\w*|tilbage"
+    r"alligevel|fejl|ved\s+en\s+fejl|forkert|for\s+hurtig\w*|for\s+tidligt|genåbn\w*|genoptag\w*"
+    r"|(?:sat|sætte|sæt|rullet|røget|gået|sendt)\s+(?:\w+\s+)?tilbage|tilbage\s+til\s+(?:start|påbegyndt|ikke|scratch|nul)|forfra"
     r"|fortryd\w*|after\s+all|by\s+mistake|mistake|wrongly|too\s+soon|reopen\w*|actually|undo|revert\w*"
     r"|back\s+to|rettelse|ret\s+(?:den|det|status)|correct(?:ion)?|holder\s+ikke|igen|en\s+gang\s+til|again"
     r"|skulle\s+ikke\s+have|should\s+not\s+have|shouldn'?t\s+have|jumped\s+the\s+gun|too\s+early|premature\w*"
+    r"|turns\s+out|viser\s+sig|hov|ups|oops|sorry|undskyld|nope|passer\s+ikke|wrong|tog\s+fejl|meldt\s+forkert"
+    r"|scratch\s+that|correction|stoppet|sagt\s+op|quit|left\s+the"
 )
 NEGATION = words(
     r"ikke|ikk|ik|ingen|intet|aldrig|endnu\s+ikke|stadig\s+ikke|mangler|manglede|not|no|never|haven'?t|hasn'?t"
@@ -415,21 +442,31 @@ NEGATION = words(
 CONDITION = words(r"(?<!nu\s)når\s+(?:\w+\s+){0,2}(?:har|er|bliver|får)|once\s+(?:\w+\s+){0,2}(?:has|have|is)")
 # Plans, hopes, wishes and conditions report nothing yet.
 PLAN = words(
-    r"regner\s+med|forventer|forventeligt|forventelig|håber|håbe|planlægger|planen\s+er|skal\s+nok|skal\s+til\s+at"
+    r"regner\s+med|forvent\w*|håber|håbe|planlægger|planen\s+er|skal\s+nok|skal\s+til\s+at"
     r"|(?:vi|jeg|we|i)\s+(?:\w+\s+)?vil\b|bliver\s+(?:nok|først|forhåbentlig)|når\s+det\s+(?:nok|først)"
-    r"|ville\s+være\s+(?:rart|godt|fint|dejligt|bedst)|would\s+be\s+(?:nice|good|great)|we'?d\s+like|want\s+to"
+    r"|bliver\s+(?:\w+\s+)?(?:sendt|\w+et)\b|will\s+be\s+\w+ed"
+    r"|ville\s+være\s+\w+\s+(?:at|hvis)|would\s+be\s+\w+\s+(?:to|if)|we'?d\s+like|want\s+to"
     r"|kommer\s+til\s+at|nok\s+færdig\w*|forhåbentlig|gid|bare\s+vi|hvis\s+bare|hvis\s+(?:vi|i|man|de)|(?<!nu\s)når\s+vi"
     r"|expect\w*|plan\s+to|planning|going\s+to|gonna|will\s+(?:be|have|get|finish)|hope\w*|wish|should\s+be"
     r"|if\s+we|once\s+we|when\s+we|intend\w*|aim\s+to|mind\s+mig|påmind\w*|remind\w*|husk\s+mig|skal\s+vi\s+sætte"
     r"|burde|ought|by\s+next|inden\s+længe|snart|soon|later|senere|i\s+morgen|tomorrow"
+    r"|hvis|if|husk\s+at|remember\s+to|don'?t\s+forget|skal\s+(?:\w+\s+)?have\s+\w+(?:et|t)\b|før\s+vi\s+kan|before\s+we\s+can"
+    r"|must\s+(?:be|have)|går\s+(?:\w+\s+){0,2}i\s+gang|gå\s+i\s+gang|will\s+start|begynder\s+(?:på|med)"
 )
 # Not sure it happened: "jeg ved ikke om hun har nået det".
 UNCERTAIN = words(
-    r"ved\s+ikke\s+om|ikke\s+sikker|usikker|måske|muligvis|formentlig|not\s+sure|maybe|perhaps|might|unsure"
+    r"ved\s+ikke\s+om|ikke\s+sikk\w*|usikker|i\s+tvivl|tvivl\w*|måske|muligvis|formentlig|not\s+sure|maybe|perhaps"
+    r"|might|unsure|unclear|uvist"
+    r"|tror|think|believe|vist\s+nok|vistnok|suppose"
     r"|don'?t\s+know\s+if|tvivl"
 )
 # About someone else, not us.
-OTHERS = words(r"de\s+andre|andre\s+kommuner|other\s+municipalities|the\s+others|de\s+fleste|most\s+municipalities")
+OTHERS = words(
+    r"de\s+andre|andre\s+kommuner|other\s+municipalities|the\s+others|de\s+fleste|most\s+municipalities"
+    # what KOMBIT or SKAT did towards us is not our outcome ("KOMBIT har sendt os en påmindelse")
+    r"|(?:kombit|skat|kl)\s+(?:har\s+)?(?:sendt|sender|sendte|mailet|mailer|mailede|skrevet|skriver|skrev|rykket|rykker"
+    r"|informeret|meldt\s+ud|udsendt|has\s+sent|sent)"
+)
 # Words that point back at the task just shown.
 ANAPHOR = words(r"det|den|dén|dét|opgaven|it|that|this|this\s+one|that\s+one|the\s+task|denne|dette")
 
@@ -441,6 +478,8 @@ STATUS_NAMES: tuple[tuple[TaskStatus, re.Pattern[str]], ...] = (
     (TaskStatus.STARTED, words(r"påbegyndt|startet|i\s+gang|started|in\s+progress")),
 )
 # A command to set a status: "ret status til påbegyndt", "sæt den tilbage til påbegyndt".
+# "status på it-miljø: ikke aktiv", "kontaktpunkt → fuldført": a task and its new status.
+STATUS_GIVEN = re.compile(r"^(?:status\s+(?:på|for|of|on)\s+)?(?P<subject>[^:=→>]+?)\s*(?::|=|->|→|>)\s*")
 # "it-miljø skal stå som ikke aktiv": the status it should have, said as a wish that is a command.
 SHOULD_BE = re.compile(
     r"(?P<subject>.+?)\s+(?:skal|bør|should)\s+(?:stå|staa|være|be|show|stand)\s+(?:som|as|på|sat\s+til|set\s+to|marked\s+as)\s+"
@@ -451,6 +490,7 @@ SET_ANYWHERE = words(
     r"\s+(?:\w+\s+){0,3}?(?:til|som|to|as)"
 )
 SET_VERB = words(
-    r"sæt|saet|sætte|marker|markér|mark|set|change|ret|rette|ændr|ændre|aendr|opdater|opdatér|update|skift|flyt"
+    r"sæt|sætte|marker|markér|markere|mark|set|change|ret|rette|ændr|ændre|opdater|opdatér|opdatere|update|skift|skifte"
+    r"|flyt|flytte|registrer|registrere"
     r"|move|put|registrer|registrér|record"
 )

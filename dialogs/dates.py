@@ -409,6 +409,8 @@ def _month_rel(m: re.Match[str], now: datetime, today: date) -> _Window | None:
 
 def _month_name(m: re.Match[str], now: datetime, today: date) -> _Window | None:
     if m["mon2"]:
+        if m["mon2"] == "jul":
+            return None  # "inden jul" is Christmas, not July
         return _next_month_named(MONTHS[m["mon2"].rstrip(".")], today)
     if m["mon"] == "may" and not (m["pre"] or m["y"]):
         return None  # "may I ask ..."

@@ -16,7 +16,9 @@ from typing import Any, get_args
 
 from dialogs import (
     answers,
+    facts,
     incident_form,
+    insight_answers,
     news,
     reminder_commands,
     reminder_message,
@@ -33,11 +35,11 @@ from dialogs.incident_cards import delivery_document, notice_document
 from dialogs.model import Asker, Incoming, Memory, Sender
 from dialogs.reminder_commands import ReminderCommand
 from dialogs.status_flow import StatusFlow
-from dialogs.understanding import Language
+from dialogs.understanding import Facet, Language
 from dialogs.welcome import welcome_answer
 from storage.catalogue_import import NEWS_DEADLINE_CHANGED, PendingNews
 from storage.delivery import DeliveryCounts
-from storage.demo import demo_tenant_id
+from storage.demo import demo_catalogue_words, demo_tenant_id
 from storage.domain import (
     COPENHAGEN,
     Period,
@@ -53,7 +55,7 @@ from storage.reminder_rules import Due, ReminderSettings, due
 from storage.status_changes import Responsibility, StatusSnapshot
 from storage.status_overview import Laggard, TaskCounts
 from storage.subscriptions import Subscription
-from storage.views import EventView, IncidentView
+from storage.views import EventView, IncidentView, ProgrammeView
 
 LANGUAGES: tuple[Language, ...] = get_args(Language) or ("da", "en")
 UNKNOWN_TENANT = "11111111-2222-4333-8444-555555555555"  # a tenant no municipality is mapped to
@@ -108,6 +110,16 @@ class Scene:
 
     def next_event(self, kind: str) -> EventView | None:
         return next((e for e in self.upcoming_events() if e.kind == kind), None)
+
+    def event(self, event_id: str) -> EventView:
+        return next(e for e in self.data.events if e.id == event_id)
+
+    def programme(self, programme_id: str) -> ProgrammeView:
+        return next(p for p in demo_catalogue_words().programmes if p.id == programme_id)
+
+    @property
+    def own_statuses(self) -> dict[str, TaskStatus]:
+        return {t.id: t.status for t in self.data.tasks if t.status is not None}
 
     @cached_property
     def asker(self) -> Asker:
@@ -284,6 +296,16 @@ CARDS: tuple[tuple[str, CardBuilder], ...] = (
     ("kombit-chase-nobody", lambda s, lang: reminders.chase_preview_answer(s.task("mbp-kontaktpunkt-incident"), 0, lang)),
     ("kombit-chase-sent", lambda s, lang: reminders.chase_sent_answer(s.task("mbp-kontaktpunkt-incident").title, 76, lang)),
     ("reminder-digest", lambda s, lang: reminder_message.render(s.reminders(digest=True), s.municipality, s.now, lang, "Europe/Copenhagen")),
+    # Understanding programme leaders as they write (issue 12)
+    ("task-fact", lambda s, lang: s.flow.detail(s.task("mbp-underskriftberettiget-skat"), s.asker, Memory(), s.now, lang, intro=facts.task_fact(s.task("mbp-underskriftberettiget-skat"), Facet.CONTACT, lang, s.now, ["skema"]))),
+    ("event-fact", lambda s, lang: insight_answers.event_fact_answer(s.event("styregrupper-kursus-2019"), facts.event_fact(s.event("styregrupper-kursus-2019"), Facet.REGISTRATION, lang, s.now, []), s.now, lang)),
+    ("programme", lambda s, lang: insight_answers.programme_answer(s.programme("aula"), s.data.tasks, s.now, lang, show_status=True)),
+    ("programme-without-tasks", lambda s, lang: insight_answers.programme_answer(s.programme("ydelsesrefusion"), s.data.tasks, s.now, lang, show_status=True)),
+    ("counts-one-task", lambda s, lang: insight_answers.counts_answer([KONTAKTPUNKT_COUNTS], s.own_statuses, s.now, lang, names_asked=True)),
+    ("counts-all-tasks", lambda s, lang: insight_answers.counts_answer([KONTAKTPUNKT_COUNTS, IT_COUNTS], s.own_statuses, s.now, lang)),
+    ("confirm-status", lambda s, lang: status_answers.confirm_status_answer(s.task("mbp-kontaktpunkt-incident"), TaskStatus.COMPLETED, s.flow.confirm_actions(s.task("mbp-kontaktpunkt-incident"), TaskStatus.COMPLETED, s.asker, lang), lang, via_context=True)),
+    ("status-not-changed", lambda s, lang: status_answers.not_changed_answer(lang)),
+    ("suggestions", lambda s, lang: insight_answers.suggestions_answer("hvad er der til frokost", lang)),
 )  # fmt: skip
 
 # Cards built as Adaptive Card JSON directly (forms with inputs): (name, builder).

@@ -46,6 +46,7 @@ def tokens(text: str) -> list[str]:
 _FOLDS = (("æ", "a"), ("ø", "o"), ("å", "a"), ("é", "e"), ("aa", "a"), ("oe", "o"), ("ae", "a"))
 
 
+@lru_cache(maxsize=16384)
 def fold(word: str) -> str:
     """The word without Danish letters, however the user typed them: "møde", "moede" and
     "mode" all fold to "mode", "måned" and "maaned" to "maned"."""
@@ -171,7 +172,7 @@ _GLOSSARY_KEYS = _glossary_keys()
 
 # How much a word counts, by the field it stands in. A task title's first word is its verb
 # ("Udpeg", "Godkend", "Tjek"): shared language, so it names a task less surely.
-TITLE, KEYWORD, VERB, SIGNAL, CONTACT, TEXT, PROGRAMME = 1.0, 1.0, 0.6, 0.35, 0.9, 0.35, 0.2
+TITLE, KEYWORD, VERB, SIGNAL, CONTACT, TEXT, PROGRAMME = 1.0, 1.0, 0.6, 0.5, 0.9, 0.35, 0.2
 # Everyday words that happen to stand in a title ("klar", "brugen", "navn") say little.
 _COMMON = frozenset(
     key(w)
@@ -286,6 +287,12 @@ class Lexicon:
         self._programme_aliases = self._build_programme_aliases(words.programmes)
         programme_keys = frozenset(self._programme_aliases)
         self._task_entries = [self._task_entry(t, programme_keys) for t in words.tasks]
+        # Each task's completion signals and title, as keys (for reports in the signals' words).
+        self._signals = {
+            t.id: [w for w in ({k for k in _keys(signal) if k not in STOP_KEYS} for signal in t.completion_signals) if w]
+            for t in words.tasks
+        }
+        self._title_keys = {t.id: frozenset(_keys(t.title)) for t in words.tasks}
         self._event_entries = [self._event_entry(e) for e in words.events]
         self._task_idf = _idf(self._task_entries)
         self._event_idf = _idf(self._event_entries)
@@ -361,7 +368,8 @@ class Lexicon:
             entry.keyword_keys.update(k for k in _keys(keyword) if k not in STOP_KEYS and k not in _COMMON)
         for signal in task.completion_signals:
             entry.add(_keys(signal), SIGNAL)
-            entry.keyword_keys.update(k for k in _keys(signal) if k not in STOP_KEYS and k not in _COMMON)
+            # A signal's own nouns name the task; its verbs ("tjekket", the title's "Tjek") do not.
+            entry.keyword_keys.update(k for k in _keys(signal) if k not in STOP_KEYS and k not in _COMMON and k not in title)
         entry.add(_keys(task.contact.split("@")[0]), CONTACT)
         entry.keyword_keys.update(_keys(task.contact.split("@")[0]))
         entry.add(_keys(" ".join((task.description, task.notes, task.deadline_rule))), TEXT)
@@ -577,21 +585,20 @@ class Lexicon:
         entry = next((e for e in self._task_entries if e.id == task_id), None)
         if entry is None:
             return 0.0
-        return _score(entry, self._task_idf, self.terms(words))
+        return _score(entry, self._task_idf, self.terms(words), _grams([key(w) for w in words]))
 
     def signal_match(self, task_id: str, words: Sequence[str], *, beyond_title: bool = False) -> float:
         """The share of the best completion signal's words that the message has (0..1).
         With `beyond_title`, a signal counts only if the message says one of its words that is
         not in the task's title."""
-        task = self.tasks.get(task_id)
-        if task is None or not task.completion_signals:
+        signals = self._signals.get(task_id)
+        if not signals:
             return 0.0
         said = {t.key for t in self.terms(words)}
-        title = set(_keys(task.title))
+        title = self._title_keys[task_id]
         best = 0.0
-        for signal in task.completion_signals:
-            wanted = {k for k in _keys(signal) if k not in STOP_KEYS}
-            if not wanted or (beyond_title and not (wanted & said) - title):
+        for wanted in signals:
+            if beyond_title and not (wanted & said) - title:
                 continue
             best = max(best, len(wanted & said) / len(wanted))
         return best
@@ -621,7 +628,7 @@ def _idf(entries: Sequence[_Entry]) -> dict[str, float]:
     return {k: math.log(1 + n / max(count, 0.1)) for k, count in df.items()}
 
 
-def _score(entry: _Entry, idf: dict[str, float], terms: Sequence[Term], sequence: Sequence[str] = ()) -> float:
+def _score(entry: _Entry, idf: dict[str, float], terms: Sequence[Term], grams: frozenset[tuple[str, ...]]) -> float:
     best: dict[str, float] = {}
     for term in terms:
         weight = entry.weights.get(term.key)
@@ -634,7 +641,7 @@ def _score(entry: _Entry, idf: dict[str, float], terms: Sequence[Term], sequence
     short = [v for k, v in best.items() if len(k) <= 4]
     total = sum(v for k, v in best.items() if len(k) > 4) + (max(short) if short else 0.0)
     for phrase in entry.phrases:
-        if _contains(sequence, phrase):
+        if phrase in grams:
             total += PHRASE_BONUS
     # One word made of two of the task's own names ("incidentkontaktpunktet") is as sure as a phrase.
     by_position: dict[int, set[str]] = {}
@@ -646,9 +653,9 @@ def _score(entry: _Entry, idf: dict[str, float], terms: Sequence[Term], sequence
     return total
 
 
-def _contains(sequence: Sequence[str], phrase: tuple[str, ...]) -> bool:
-    n = len(phrase)
-    return any(tuple(sequence[i : i + n]) == phrase for i in range(len(sequence) - n + 1))
+def _grams(sequence: Sequence[str]) -> frozenset[tuple[str, ...]]:
+    """The message's runs of two to four keys, to find keyword phrases in."""
+    return frozenset(tuple(sequence[i : i + n]) for n in (2, 3, 4) for i in range(len(sequence) - n + 1))
 
 
 def _rank(
@@ -657,11 +664,12 @@ def _rank(
     if not terms:
         return ()
     said = {t.key for t in terms}
+    grams = _grams(sequence)
     scored = [
         Match(
             e.id,
-            _score(e, idf, terms, sequence),
-            bool(said & e.keyword_keys) or any(_contains(sequence, p) for p in e.phrases),
+            _score(e, idf, terms, grams),
+            bool(said & e.keyword_keys) or any(p in grams for p in e.phrases),
         )
         for e in entries
     ]

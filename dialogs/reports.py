@@ -31,8 +31,15 @@ __all__ = ["Report", "detect"]
 # The share of a completion signal's words a message must say to be that signal.
 SIGNAL_SHARE = 0.75
 _NEGATION_REACH = 4  # words: "vi har ikke helt fået sendt" negates "sendt"
+_CLAUSE_START_RE = re.compile(r"[,.;:!?]|\s[-–]\s|\s(?:men|but|og|and)\s")
 _TARGET_RE = re.compile(r"(?<![\w'])(?:til|som|to|as|på)\s+")
 _TRAILING_RE = re.compile(r"\s+(?:tak|please|thanks|thx|venligst)$")
+# Every command names a status or sets one: without any of these words a message is none.
+_COMMAND_HINT = cues.words(
+    "|".join(p.pattern for _, p in cues.STATUS_NAMES)
+    + r"|færdig\w*|fuldført\w*|afsluttet|udført|done|i\s+gang|started|begun|begyndt|startet"
+    + "|" + cues.SET_VERB.pattern + "|" + cues.SET_ANYWHERE.pattern + "|" + r"stå|være|be|show|stand|[:=→>]"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +58,9 @@ class Report:
 def detect(msg: Message, lexicon: Lexicon | None, context: str | None, municipality: int | None) -> Report | None:
     """The status the message reports, or None if it reports none."""
     explicit = _explicit(msg)
-    if explicit is not None and (_future(msg) or _unmet_condition(msg.fixed)):
+    if explicit is not None and (
+        _future(msg) or (explicit[0] is TaskStatus.COMPLETED and _unmet_condition(msg.fixed))
+    ):
         return None  # "vi er færdige med kontaktpunkt på fredag", "... når borgmesteren har skrevet under"
     if explicit is not None:
         return _resolve(explicit[0], True, msg, lexicon, context, explicit[1])
@@ -83,6 +92,8 @@ def _status_named(text: str) -> TaskStatus | None:
 
 def _explicit(msg: Message) -> tuple[TaskStatus, str | None] | None:
     """A command naming a status: (the status, the words naming the task, if any)."""
+    if not _COMMAND_HINT.search(msg.fixed):
+        return None  # no status named and no verb that sets one: the commonest case, quickly
     # dialogs.commands reads the language with dialogs.understanding, which imports this module.
     from dialogs.commands import CommandKind, recognise_command
 
@@ -102,12 +113,17 @@ def _explicit(msg: Message) -> tuple[TaskStatus, str | None] | None:
             return status, None
     anywhere = cues.SET_ANYWHERE.search(request)
     # "X bedes sat til ..." is a command; "X blev sat som færdig" tells what happened before.
-    if anywhere is not None and re.search(r"\b(?:blev|var|er|was|were|been|is)\s+$", request[: anywhere.start()]):
+    if anywhere is not None and re.search(r"\b(?:blev|var|er|været|was|were|been|is)\s+$", request[: anywhere.start()]):
         anywhere = None
     if anywhere is not None and not msg.question:
         status = _status_named(request[anywhere.start() :])
         if status is not None:
             return status, request[: anywhere.start()].strip() or None
+    given = cues.STATUS_GIVEN.match(request)
+    if given is not None and not msg.question:
+        status = _status_named(request[given.end() :])
+        if status is not None and cues.STATUS_NAMES[[s for s, _ in cues.STATUS_NAMES].index(status)][1].match(request, given.end()):
+            return status, given["subject"]
     should = cues.SHOULD_BE.match(request)
     if should is not None and not msg.question:
         status = _status_named(request[should.end() :])
@@ -122,9 +138,10 @@ def _explicit(msg: Message) -> tuple[TaskStatus, str | None] | None:
 def _negated(text: str, start: int) -> bool:
     """Whether a negation stands shortly before the word at `start` ("ikke fundet",
     "ikke-fuldførte")."""
-    before = _WORD_RE.findall(text[:start])[-_NEGATION_REACH:]
+    clause = _CLAUSE_START_RE.split(text[:start])[-1]  # a negation does not reach across "," or "men"
+    before = _WORD_RE.findall(clause)[-_NEGATION_REACH:]
     return any(cues.NEGATION.fullmatch(w) for w in before) or bool(
-        re.search(r"\b(?:mangler|still\s+need|yet\s+to)\b", text[:start])
+        re.search(r"\b(?:mangler|still\s+need|yet\s+to)\b", clause)
     )
 
 
@@ -143,30 +160,46 @@ def _affirmed(pattern: re.Pattern[str], text: str, planned: Callable[[int], bool
 
 def _inferred(msg: Message, municipality: int | None, lexicon: Lexicon | None) -> TaskStatus | None:
     text = msg.fixed
-    if msg.question or cues.OTHERS.search(text) or cues.UNCERTAIN.search(text):
+    if msg.question or cues.OTHERS.search(text):
         return None
-    if cues.STRONG_INCIDENTS.search(text) or cues.COUNTS.search(text):
+    if cues.UNCERTAIN.search(text) and not cues.BACK.search(text):
+        return None  # "jeg tror drift har sagt ja" is a guess; "jeg tror jeg meldte det for tidligt" is not
+    if cues.NAMED_INCIDENT.search(text) or cues.COUNTS.search(text):
         return None  # "root cause er fundet", "antal fuldført": not our status
     if any(code != municipality for code in msg.mentions.municipalities):
         return None  # "Odense er færdige": news of another municipality
-    if _future(msg):
-        return None  # "vi er færdige i næste uge" is a plan
-    plans = [m.end() for m in cues.PLAN.finditer(text)]
+    status = _status_reported(msg, lexicon)
+    if status is TaskStatus.COMPLETED and _future(msg):
+        return None  # "vi er færdige i næste uge" is a plan; "har taget hul på det, snakker med drift i morgen" is not
+    return status
+
+
+def _status_reported(msg: Message, lexicon: Lexicon | None) -> TaskStatus | None:
+    text = msg.fixed
+    plans = [m.span() for m in cues.PLAN.finditer(text)]
 
     def planned(start: int) -> bool:
-        """Whether a plan governs the words at `start` ("vi regner med at gå i gang")."""
-        return any(end <= start and len(_WORD_RE.findall(text[end:start])) <= _NEGATION_REACH for end in plans)
+        """Whether a plan governs the words at `start`: inside it ("går vi i gang") or just
+        after it ("vi regner med at gå i gang")."""
+        return any(
+            begin <= start < end or (end <= start and len(_WORD_RE.findall(text[end:start])) <= _NEGATION_REACH)
+            for begin, end in plans
+        )
 
     not_started = cues.NOT_STARTED.search(text)
     if not_started is not None and not planned(not_started.start()):
         return TaskStatus.NOT_STARTED
     done, not_done = _affirmed(cues.OUTCOME, text, planned)
     begun, not_begun = _affirmed(cues.PROGRESS, text, planned)
+    if cues.RESTART.search(text):
+        return TaskStatus.STARTED if begun else TaskStatus.NOT_STARTED
     back = cues.BACK.search(text) is not None
     if back and not_begun and not begun:
         return TaskStatus.NOT_STARTED  # "den skulle ikke have været sat i gang"
-    if back and (not_done or (done and (begun or cues.NEGATION.search(text)))):
-        return TaskStatus.STARTED  # "vi er ikke færdige alligevel", "for tidligt, KY mangler stadig"
+    if back and (not_done or done or cues.OUTCOME.search(text)):
+        # "vi er ikke færdige alligevel", "det var for tidligt at melde den godkendt", "det holder
+        # ikke, vi skal have tjekket det igen før vi kan kalde det klar"
+        return TaskStatus.STARTED
     if done and not_done:
         return TaskStatus.STARTED  # "bilag 1 er udfyldt, mangler bare at få det sendt"
     if begun and not not_begun:
@@ -175,9 +208,13 @@ def _inferred(msg: Message, municipality: int | None, lexicon: Lexicon | None) -
         return None  # "vi er færdige når borgmesteren har skrevet under"
     if done and not not_done:
         return TaskStatus.COMPLETED
-    if not not_done and not not_begun and _signalled(msg, lexicon) is not None:
+    if not not_done and not not_begun and _STATE.search(text) and _signalled(msg, lexicon) is not None:
         return TaskStatus.COMPLETED  # a task's own completion signal: "testplanen er uploadet"
     return None
+
+
+# A statement of how things stand ("er", "har"), not a request ("send lige skemaet til KDI").
+_STATE = cues.words(r"er|har|blev|var|fik|is|has|have|was|were|got|are")
 
 
 _AUXILIARIES = frozenset({"har", "have", "has", "havde", "had", "fik", "got"})
@@ -240,6 +277,11 @@ def _resolve(
     if signalled is not None:
         return Report(status, explicit, signalled)
     if candidates:
+        # One candidate named by one of its own nouns ("bilag 1 er under udfyldelse"): that task,
+        # which the user still confirms (a command needs the task named surely).
+        only = [m for m in mentions.tasks if m.id in candidates]
+        if not explicit and len(candidates) == 1 and only and only[0].by_keyword and context in (None, candidates[0]):
+            return Report(status, explicit, candidates[0])
         if context in candidates:
             return Report(status, explicit, context, candidates, via_context=True)
         # A word of some task's long title ("Henrik fra infrastruktur") does not outweigh the
@@ -256,7 +298,7 @@ def _resolve(
 _REGISTERED = cues.words(r"tilmeld\w*|registered|signed\s+up|booket|booked")
 
 
-_REPORTING = (cues.OUTCOME, cues.PROGRESS, cues.NOT_STARTED, cues.BACK)
+_REPORTING = (cues.OUTCOME, cues.PROGRESS, cues.NOT_STARTED, cues.BACK, cues.RESTART)
 _WORD_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 
 

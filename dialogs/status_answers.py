@@ -328,13 +328,7 @@ def confirm_status_answer(
     task: TaskView, status: TaskStatus, actions: list[Action], lang: Language, *, via_context: bool
 ) -> Document:
     """A status inferred from what the user wrote ("skemaet er sendt"): confirmed before it applies."""
-    intro = say(
-        lang,
-        f"Jeg forstod, at I er {_reported(status, lang)} med opgaven.",
-        f"I understood that you have {_reported(status, lang)} the task.",
-    )
-    if via_context:
-        intro += say(lang, " (den opgave, vi lige har talt om)", " (the task we just talked about)")
+    intro = _understood(status, via_context, lang)
     return Document(
         title=say(
             lang,
@@ -356,14 +350,17 @@ def confirm_status_answer(
     )
 
 
-def _reported(status: TaskStatus, lang: Language) -> str:
-    if status is TaskStatus.COMPLETED:
-        return say(lang, "færdige", "completed")
-    if status is TaskStatus.STARTED:
-        return say(lang, "i gang", "started")
-    if status is TaskStatus.NOT_STARTED:
-        return say(lang, "ikke gået i gang", "not started")
-    return say(lang, "ikke omfattet", "not covered by")
+def _understood(status: TaskStatus, via_context: bool, lang: Language) -> str:
+    """What the bot understood the user to report, in one sentence."""
+    task = say(lang, "den opgave, vi lige har talt om", "the task we just talked about") if via_context else say(lang, "opgaven", "the task")
+    if status is TaskStatus.NOT_ACTIVE:
+        return say(lang, f"Jeg forstod, at {task} ikke gælder for jer.", f"I understood that {task} does not apply to you.")
+    done = {
+        TaskStatus.COMPLETED: ("færdige med", "completed"),
+        TaskStatus.STARTED: ("i gang med", "started"),
+        TaskStatus.NOT_STARTED: ("ikke gået i gang med", "not started"),
+    }[status]
+    return say(lang, f"Jeg forstod, at I er {done[0]} {task}.", f"I understood that you have {done[1]} {task}.")
 
 
 def not_changed_answer(lang: Language) -> Document:

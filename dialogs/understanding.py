@@ -23,10 +23,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
+import wordfreq
 from rapidfuzz import fuzz, process
 
 from dialogs import cues, reports
 from dialogs.dates import MONTHS, NUMBERS, WEEKDAYS, Language, find_period
+from dialogs.dates import warm_up as warm_up_dates
 from dialogs.lexicon import Lexicon, Mentions
 from dialogs.reports import Report
 from storage.domain import Period, TaskState
@@ -268,12 +270,26 @@ _DATE_WORDS = (
 _KNOWN = _DANISH_WORDS | _ENGLISH_WORDS | _NOT_TYPOS | _DATE_WORDS | frozenset(_CANONICAL)
 
 
+# A word this frequent in Danish or English (Zipf scale: 3 is once per million words) is a word,
+# not a typo: "afklare" stays "afklare", "tingen" stays "tingen".
+_REAL_WORD_DA = 2.5
+_REAL_WORD_EN = 3.5
+
+
+def is_word(token: str) -> bool:
+    """Whether the token is a real Danish or English word (wordfreq's lists)."""
+    return (
+        wordfreq.zipf_frequency(token, "da") >= _REAL_WORD_DA
+        or wordfreq.zipf_frequency(token, "en") >= _REAL_WORD_EN
+    )
+
+
 @lru_cache(maxsize=8192)
 def _correct(token: str) -> str:
     """The vocabulary word a token was meant to be, or the token itself."""
     if token in _CANONICAL:
         return _CANONICAL[token]
-    if token in _KNOWN or len(token) < 4 or not token.isalpha():
+    if token in _KNOWN or len(token) < 4 or not token.isalpha() or is_word(token):
         return token
     if token in _SWAPPED:
         return _SWAPPED[token]
@@ -355,8 +371,12 @@ def _sentences(raw: str) -> list[str]:
     return [s for s in out if _WORD_RE.search(s)]
 
 
-_CLAUSE_RE = re.compile(r"[.,;:!?]|\s[-–]\s|\s(?:og|men|and|but)\s")
-_WH = _wordset("hvad hvem hvornår hvordan hvorfor hvor hvilke hvilken hvilket what whats what's who when where why how which")
+# Where a new clause may begin with a question word or with its verb. Not after "og"/"men": there
+# the subject is often left out ("vi har en kandidat, men mangler det endelige ja").
+_CLAUSE_RE = re.compile(r"[.,;:!?]|\s[-–]\s")
+_WH = _wordset(
+    "hvad hvem hvornår hvordan hvorfor hvor hvilke hvilken hvilket mon what whats what's who when where why how which"
+)
 _VERB_FIRST = _wordset(
     "har er skal kan må bør gælder ligger står findes får kommer følger bliver mangler tæller holdes foregår "
     "dækker omfatter kræver betyder haster koster hedder starter slutter "
@@ -379,20 +399,22 @@ def _is_question(raw: str, fixed: str, lexicon: Lexicon | None) -> bool:
     then an adverb or a participle follows the verb, not a subject."""
     if raw.rstrip().endswith("?"):
         return True
+    # A name written with a capital inside the message is a subject ("har Lone fundet en?").
+    names = {w.lower() for w in re.findall(r"(?<=\w )[A-ZÆØÅ][a-zæøå]+", raw)}
     for clause in _CLAUSE_RE.split(fixed):
         words = _WORD_RE.findall(clause)
         if not words:
             continue
         if words[0] in _WH:
             # "..., hvem der skal være underskriftsberettiget": an indirect question, not one.
-            if len(words) > 1 and words[1] in _SUBJECTS and words[1] not in ("det", "den", "it", "this", "that"):
+            if len(words) > 1 and words[1] in _SUBJECTS and words[0] != "mon" and words[1] not in ("det", "den", "it", "this", "that"):
                 continue
             return True
         if words[0] in _VERB_FIRST and len(words) > 1:
             second = words[1]
             if second == "i" and len(words) > 2 and words[2] == "gang":
                 continue
-            if second in _SUBJECTS or (second in _ARTICLES and words[0] != "har"):
+            if second in _SUBJECTS or (second in _ARTICLES and words[0] != "har") or second in names:
                 return True
             # "er skemaet sendt", "står kontaktpersonen som ...": a catalogue noun as the subject;
             # "har sendt", "er klaret" are statements without one.
@@ -484,7 +506,11 @@ def _mentions(raw: str, words: list[str], focus: str | None, lexicon: Lexicon | 
     if focus is None:
         return whole
     focused = lexicon.mentions(_WORD_RE.findall(focus.lower()), focus)
-    if focused.named_task() or focused.named_event():
+    if focused.named_event() or (
+        focused.named_task() is not None
+        # a loose word in the question ("er det kun SAPA?") does not beat a task named before it
+        and (focused.tasks[0].by_keyword or whole.named_task() in (None, focused.named_task()))
+    ):
         return focused
     return whole
 
@@ -532,6 +558,8 @@ def _asked_facet(msg: Message, table: cues.Facets) -> str | None:
     """The facet the asking sentence names, else the one the whole message names: "Jeg har
     ikke fået Skype-linket. Hvornår plejer det at komme?" asks about the invitation."""
     asked = _facet(msg.focus, table)
+    if asked == "follow_up" and msg.focus != msg.fixed and _facet(msg.fixed, table) == "consequence":
+        return "consequence"  # "Vi når det ikke til fristen. Hvad sker der så?"
     if msg.focus == msg.fixed or asked not in _DEFAULT_FACETS:
         return asked
     whole = _facet(msg.fixed, table)
@@ -646,8 +674,11 @@ def _decide(msg: Message, lexicon: Lexicon | None, context: str | None, municipa
         return Understanding(Intent.HELP, lang, msg.text)
     quiet = task is None and event is None and kind is None
     # "kontaktpersonen ved nedbrud": an incident word about a task named, asking a fact of it.
-    counts = cues.COUNTS.search(fixed) is not None and (task is not None or (event is None and kind is None))
-    about_task = task is not None and (counts or _facet(msg.focus, _STRONG_TASK_FACETS) is not None)
+    task_fact = task is not None and _facet(msg.focus, _STRONG_TASK_FACETS) is not None
+    counts = (cues.COUNTS.search(fixed) is not None or (cues.COUNTS_WEAK.search(fixed) is not None and not task_fact)) and (
+        task is not None or (event is None and kind is None)
+    )
+    about_task = task is not None and (counts or task_fact)
     if (
         cues.NAMED_INCIDENT.search(fixed)
         or (cues.STRONG_INCIDENTS.search(fixed) and not about_task)
@@ -724,3 +755,10 @@ def understand(
         intent = Intent.HELP if raw.strip() and set(raw.strip()) <= {"?", " "} else Intent.UNKNOWN
         return Understanding(intent, _language_of([], locale), "")
     return _decide(msg, lexicon, context, municipality)
+
+
+def warm_up() -> None:
+    """Load dateparser's and wordfreq's data now rather than during the first user's question."""
+    warm_up_dates()
+    is_word("klikbot")
+

@@ -47,6 +47,22 @@ async def municipality_for_tenant(db: AsyncConnection, tenant_id: str) -> Munici
     return MunicipalityRef(row.code, row.name) if row is not None else None
 
 
+# What every turn needs first, in one round trip: the asker's municipality and the catalogue's
+# version (a turn that finds it changed rebuilds the understanding's vocabulary).
+_TURN_CONTEXT = select(
+    select(CatalogueVersion.version).where(CatalogueVersion.id == 1).scalar_subquery().label("version"),
+    _MUNICIPALITY_OF_TENANT.with_only_columns(Municipality.code).scalar_subquery().label("code"),
+    _MUNICIPALITY_OF_TENANT.with_only_columns(Municipality.name).scalar_subquery().label("name"),
+)
+
+
+async def turn_context(db: AsyncConnection, tenant_id: str | None) -> tuple[MunicipalityRef | None, int]:
+    """(the tenant's municipality, or None; the catalogue's version)."""
+    row = (await db.execute(_TURN_CONTEXT, {"tenant_id": tenant_id or ""})).one()
+    municipality = MunicipalityRef(row.code, row.name) if row.code is not None else None
+    return municipality, int(row.version or 0)
+
+
 async def municipalities(db: AsyncConnection) -> list[MunicipalityRef]:
     rows = await db.execute(select(Municipality.code, Municipality.name).order_by(Municipality.code))
     return [MunicipalityRef(r.code, r.name) for r in rows]

@@ -309,3 +309,73 @@ def test_dateparser_failure_is_no_period(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_warm_up_loads_dateparser() -> None:
     warm_up()
     assert iso(find_period("1. februar", NOW, "da")) == day("2019-02-01")
+
+
+def days(first: str | None, last: str | None) -> Window:
+    """The window from the first to the last calendar day, both included (Copenhagen)."""
+
+    def midnight(d: str) -> str:
+        moment = datetime.fromisoformat(f"{d}T00:00:00").replace(tzinfo=dates_module.COPENHAGEN)
+        return moment.isoformat()
+
+    stop = None
+    if last is not None:
+        stop = (datetime.fromisoformat(last) + timedelta(days=1)).date().isoformat()
+    return (midnight(first) if first else None, midnight(stop) if stop else None)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The relative periods programme leaders use (issue: "inden månedsskiftet", "i uge 5" ...).
+        ("hvad skal vi nå inden månedsskiftet", days(None, "2019-01-31")),
+        ("what's due by the end of the month", days(None, "2019-01-31")),
+        ("by month end", days(None, "2019-01-31")),
+        ("efter månedsskiftet", days("2019-02-01", None)),
+        ("frister i uge 5", days("2019-01-28", "2019-02-03")),
+        ("inden påske", days(None, "2019-04-17")),
+        ("before Easter", days(None, "2019-04-17")),
+        ("i påsken", days("2019-04-18", "2019-04-22")),
+        ("efter påske", days("2019-04-23", None)),
+        ("om 8 dage", days("2019-01-23", "2019-01-31")),
+        ("in 8 days", days("2019-01-23", "2019-01-31")),
+        ("resten af januar", days("2019-01-23", "2019-01-31")),
+        ("the rest of January", days("2019-01-23", "2019-01-31")),
+        ("resten af måneden", days("2019-01-23", "2019-01-31")),
+        ("resten af ugen", days("2019-01-23", "2019-01-27")),
+        ("januar ud", days("2019-01-23", "2019-01-31")),
+        ("senest torsdag i næste uge", days(None, "2019-01-31")),
+        ("by Thursday next week", days(None, "2019-01-31")),
+        ("næste uges torsdag", days("2019-01-31", "2019-01-31")),
+        ("fredag i uge 5", days("2019-02-01", "2019-02-01")),
+        ("denne måned", days("2019-01-01", "2019-01-31")),
+        ("this month", days("2019-01-01", "2019-01-31")),
+        ("i april og maj", days("2019-04-01", "2019-05-31")),
+        ("frister i februar og marts", days("2019-02-01", "2019-03-31")),
+        ("any deadlines in feb", days("2019-02-01", "2019-02-28")),
+        ("i 1. kvartal", days("2019-01-01", "2019-03-31")),
+        ("Q2", days("2019-04-01", "2019-06-30")),
+        ("i foråret", days("2019-03-01", "2019-05-31")),
+        ("this spring", days("2019-03-01", "2019-05-31")),
+        ("i år", days("2019-01-01", "2019-12-31")),
+        ("primo februar", days("2019-02-01", "2019-02-10")),
+        ("the coming fortnight", days("2019-01-23", "2019-02-06")),
+        ("de næste par uger", days("2019-01-23", "2019-02-06")),
+        ("inden vi går på vinterferie i uge 7", days(None, "2019-02-10")),
+        ("inden jul", days(None, "2019-12-23")),
+        # "may" the verb and an abbreviation without a preposition are no months.
+        ("may I ask about the deadlines", None),
+        ("jan er ansvarlig", None),
+    ],
+)
+def test_relative_periods_programme_leaders_use(text: str, expected: Window | None) -> None:
+    assert iso(find_period(text, NOW, "da")) == expected
+
+
+def test_easter_moves_with_the_year() -> None:
+    # Easter Sunday 2020 is 12 April: "inden påske" ends the day before Maundy Thursday, 8 April.
+    now = datetime.fromisoformat("2020-01-10T10:00:00+01:00")
+    assert iso(find_period("inden påske", now, "da")) == days(None, "2020-04-08")
+    # After Easter the next one is next year's.
+    after = datetime.fromisoformat("2019-05-01T10:00:00+02:00")
+    assert iso(find_period("inden påske", after, "da")) == days(None, "2020-04-08")

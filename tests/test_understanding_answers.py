@@ -253,7 +253,7 @@ async def test_progress_and_going_back_about_the_task_just_shown(bot: BotUnderTe
     await chat.say("fortæl om kontaktpunkt")
     ask = await chat.say("vi arbejder på det")
     assert title(ask.card) == "Skal jeg sætte opgaven til Påbegyndt?"
-    assert "(den opgave, vi lige har talt om)" in ask.text
+    assert "Jeg forstod, at I er i gang med den opgave, vi lige har talt om." in ask.text
     await chat.say("ja")
     assert (await status_of(database_url, 630, KONTAKTPUNKT))[0] is TaskStatus.STARTED
     back = await chat.say("vi er ikke gået i gang alligevel")
