@@ -23,7 +23,7 @@ from storage.domain import (
     outstanding,
     self_set_deadline,
 )
-from storage.views import EventView, IncidentView
+from storage.views import EventView, IncidentView, SlotView
 
 PROGRAMME_MAILBOX = "Mbprogrammet@kombit.dk"
 MAX_EVENTS = 6
@@ -367,20 +367,23 @@ def calendar_link(public_url: str, event_id: str, lang: Language) -> str:
     return link if lang == "da" else f"{link}?lang={lang}"
 
 
+def slot_text(event: EventView, slot: SlotView, now: datetime, lang: Language) -> str:
+    """One date of an event: when, where if it differs, and whether it is sold out or held."""
+    text = fmt.slot(slot.starts_at, slot.ends_at, slot.all_day, lang)
+    place = event_place(event, slot.location, lang) if slot.location or event.online else ""
+    if place and slot.location:
+        text += say(lang, f" i {place}", f" in {place}")
+    if slot.sold_out:
+        text += say(lang, " – udsolgt", " – sold out")
+    elif slot.ends_at <= now:
+        text += say(lang, " (afholdt)", " (held)")
+    return text
+
+
 def event_section(
     event: EventView, now: datetime, lang: Language, public_url: str = DEFAULT_PUBLIC_URL
 ) -> Section:
-    lines = []
-    for slot in event.slots:
-        text = fmt.slot(slot.starts_at, slot.ends_at, slot.all_day, lang)
-        place = event_place(event, slot.location, lang) if slot.location or event.online else ""
-        if place and slot.location:
-            text += say(lang, f" i {place}", f" in {place}")
-        if slot.sold_out:
-            text += say(lang, " – udsolgt", " – sold out")
-        elif slot.ends_at <= now:
-            text += say(lang, " (afholdt)", " (held)")
-        lines.append(text)
+    lines = [slot_text(event, slot, now, lang) for slot in event.slots]
     facts = event_facts(event, lang)
     open_deadline = event.registration_deadline is None or now < end_of_day(event.registration_deadline)
     warning = None

@@ -60,7 +60,8 @@ OUTSTANDING_STRONG = words(
     r"mangler|manglende|udestående|udeståender|outstanding|pending|remaining|unfinished|uafsluttede?|ufærdige?"
     r"|ikke-?fuldførte?|ikke-?færdige?|ikke-?afsluttede?|restance\w*|efterslæb|åbne?|open|venter|tilbage|left"
     r"|ikke\s+(?:\w+\s+){0,2}(?:lavet|gjort|lukket|fuldført|afsluttet|løst|klaret|ordnet|færdige?)|bagud|behind|to\s*-?\s*do\w*"
-    r"|still\s+(?:need|have)|stadig"
+    r"|still\s+(?:need|have)|stadig|løse\s+ender|loose\s+ends|hængepartier|restpunkter"
+    r"|(?:haven'?t|hasn'?t|havent|hasnt)\s+(?:yet\s+)?(?:done|finished|completed|closed)"
 )
 DUE = words(
     r"frist|frister|fristen|fristerne|tidsfrist\w*|deadline\w*|due|due\s+dates?|udløber|udløb\w*|expires?"
@@ -206,6 +207,7 @@ TASK_FACETS: Facets = (
         words(
             r"frist|fristen|frister|tidsfrist\w*|deadline\w*|due|senest\s+hvornår|hvornår\s+senest"
             r"|hvornår\s+skal|til\s+hvornår|by\s+when|udløber|(?:sat\s+)?dato\s+på|hvilken\s+dato|date\s+for"
+            r"|(?!tilmeldings)\w+frist\w*|when\s+do\s+(?:we|i)\s+(?:have|need)\s+to|when\s+(?:must|should)\s+(?:we|i)"
         ),
         words(r"dato|date|hvornår|when"),
     ),
@@ -213,7 +215,7 @@ TASK_FACETS: Facets = (
         "description",
         words(
             r"hvad\s+(?:går|handler)|ud\s+på|indebærer|indebære|betyder|består|fortæl\w*|forklar\w*|beskriv\w*"
-            r"|hvad\s+(?:skal|er)\s+(?:vi|man|jeg)\s+(?:egentlig\s+)?(?:gøre|lave)|hvordan\s+(?:griber|gør|laver|udfylder)"
+            r"|hvad\s+(?:skal|er)\s+(?:vi|man|jeg)\s+(?:egentlig\s+)?(?:gøre|lave)|hvordan\s+(?:griber|gør|laver|udfylder|løser|klarer|håndterer)"
             r"|hvad\s+skal\s+(?:vi|man|jeg)\s+(?:egentlig\s+)?(?:\w+\s+)?der|hvad\s+er\s+det\s+(?:\w+\s+)?(?:vi|man|jeg)\s+skal|what\s+(?:exactly\s+)?do\s+(?:we|i)\s+(?:have|need)\s+to\s+do"
             r"|what\s+(?:is|does)\s+(?:\w+\s+){0,5}(?:about|involve|mean|entail)|explain|describe|tell\s+me\s+(?:more\s+)?about"
             r"|what\s+is\s+(?:the|this|that)|hvad\s+skal\s+man\s+(?:lære|have\s+ud\s+af)|lære|learn"
@@ -228,7 +230,8 @@ TASK_FACETS: Facets = (
             r"|skal\s+vi\s+overhovedet|springe\s+(?:[\w-]+\s+){0,3}over|skip\w*|must\s+we|required|requirement"
             r"|do\s+we\s+(?:really\s+|even\s+)?(?:have|need)\s+to(?!\s+do\s+(?:for|in|on|with))"
             r"|lade\s+(?:det\s+|den\s+)?være|er\s+det\s+noget\s+(?:vi|man)\s+skal|skal\s+vi\s*,?\s+eller|have\s+to\s*,?\s+or"
-            r"|forpligte\w*|obliged|obligated|valgfri\w*|voluntary|frivilligt|et\s+must"
+            r"|forpligte\w*|obliged|obligated|valgfri\w*|voluntary|frivilligt|et\s+must|et\s+skal|et\s+kan"
+            r"|skal\s+eller\s+kan|must\s+or\s+(?:can|optional)"
         ),
         words(r"nødvendig\w*|necessary|behøver"),
     ),
@@ -330,7 +333,7 @@ STRONG_INCIDENTS = words(
 )
 # An incident named as such: about it, whatever else the message names.
 NAMED_INCIDENT = words(
-    r"major\s+incident\w*|nedbrud\w*\s+på|outage\s+(?:of|on|at)|root\s+cause|rodårsag\w*"
+    r"major\s+incident\w*|nedbruddet\s+på|outage\s+(?:of|on|at)|root\s+cause|rodårsag\w*"
     r"|korrigerende\s+handling\w*|corrective\s+actions?|prioritet\s+a"
 )
 # Incident words that stand inside task names ("kontaktpunkt til incidents"), or that say it
@@ -357,7 +360,15 @@ CANCEL = words(
     r"annuller|afbryd|fortryd|stop|stands|glem\s+det|nej\s+tak|cancel|nevermind|never\s+mind"
     r"|forget\s+it|abort|quit|drop\s+it"
 )
-PROGRAMME_ASK_STRONG = words(r"kommer|kommende|på\s+vej|fremover|nyt|nyheder|news|coming|upcoming|planned|planlagt|forberede\w*")
+PROGRAMME_ASK_STRONG = words(
+    r"kommer|kommende|på\s+vej|fremover|nyt|nyheder|news|coming|upcoming|planned|planlagt|forberede\w*"
+    r"|i\s+gang|starte\w*|begynde\w*|start"
+)
+# Things the bot cannot do for anyone: "kan du bestille frokost", "can you book a room".
+OUT_OF_SCOPE = words(
+    r"(?:kan|vil|gider)\s+du\s+(?:\w+\s+)?(?:booke|bestille|reservere|købe|ringe\s+til|aflyse|flytte\s+mødet)"
+    r"|(?:can|could|would)\s+you\s+(?:\w+\s+)?(?:book|order|reserve|buy|call|cancel\s+the\s+meeting)"
+)
 # Programme questions: what is coming, when.
 PROGRAMME_ASK = words(
     r"kommer|kommende|på\s+vej|fremover|forvente\w*|forberede\w*|nyt|nyheder|news|coming|upcoming|planned"
@@ -375,6 +386,9 @@ OUTCOME = words(
     r"|fandt|sendte|godkendte|tjekkede|udpegede|valgte|navngivet|navngav|modtaget|bekræftet|accepteret|sagt\s+ja"
     r"|takket\s+ja|påtaget\s+(?:sig|mig|os)|tager\s+(?:den|det|opgaven)|overtager|overtaget|tager\s+sig\s+af"
     r"|krydses\s+af|kan\s+(?:lukkes|afsluttes|krydses\s+af)|(?:er|var)\s+(?:\w+\s+)?hjemme(?!\s+(?:fra|i|på|hos))"
+    r"|(?:klikket|tjekket|krydset|streget|hakket)\s+(?:\w+\s+)?af|taget\s+sig\s+af|sørget\s+for"
+    r"|er\s+sket|har\s+fundet\s+sted|er\s+foretaget|foreligger|er\s+meddelt|tilendebragt|fuldbyrdet"
+    r"|er\s+(?:nu|blevet)\s+(?:vores\s+|kommunens\s+)?\w*(?:punkt|person|kontakt|ansvarlig|tovholder|underskriver|administrator)\b"
     r"|fik\s+vi\s+(?:fat|godkendt|sendt|udpeget|fundet)|(?:fik\s+vi|har\s+(?:\w+\s+)?fået)\s+(?:en|et)\s+(?!rykker|mail|besked|påmindelse|henvendelse|brev|reminder|e-?mail|message|spørgsmål)"
     r"|har\s+fået\s+(?:fat|\w+et)|givet\s+(?:\w+\s+){0,4}videre|er\s+hjemme|kommet\s+hjem|gik\s+igennem|kom\s+igennem"
     r"|videregivet|meldt\s+tilbage|kørt\s+igennem|kørte\s+(?:vi\s+)?(?:\w+\s+)?igennem|var\s+ok|gik\s+fint|fundet\s+frem\s+til"
@@ -406,7 +420,10 @@ PROGRESS = words(
     r"|sidder\s+(?:\w+\s+){0,2}med|knokler|bøvler\s+med|kæmper\s+med|roder\s+med|busy\s+with"
     r"|under\s+(?:arbejde|udarbejdelse|behandling|afklaring|overvejelse|\w+(?:else|ning|ing))|taler\s+med|drøfter"
     r"|kandidat\w*|udkast|kladde|draft\w*|skitse\w*|holder\s+møde|har\s+(?:et\s+)?møde\s+med|meeting\s+with"
-    r"|leder\s+(?:\w+\s+)?efter|søger\s+(?:\w+\s+)?efter"
+    r"|leder\s+(?:\w+\s+)?efter|søger\s+(?:\w+\s+)?efter|mangler\s+(?:kun|bare|lige|blot)|only\s+missing"
+    r"|pågår|igangværende|genoptag\w*|resume[ds]?"
+    r"|har\s+(?:\w+\s+){1,3}men\s+(?:ikke|mangler)|have\s+(?:\w+\s+){1,3}but\s+not"
+    r"|(?:har\s+)?sat\s+[\w-]+(?:\s+\w+)?\s+til\s+at|(?:næsten|nærmest|almost|nearly)\s+(?:\w+\s+)?(?:færdig\w*|på\s+plads|klar|done|finished|there)"
 )
 # Work has not begun (said of a task: a report that it is, or is again, not started).
 NOT_STARTED = words(
@@ -432,10 +449,11 @@ BACK = words(
     r"|back\s+to|rettelse|ret\s+(?:den|det|status)|correct(?:ion)?|holder\s+ikke|igen|en\s+gang\s+til|again"
     r"|skulle\s+ikke\s+have|should\s+not\s+have|shouldn'?t\s+have|jumped\s+the\s+gun|too\s+early|premature\w*"
     r"|turns\s+out|viser\s+sig|hov|ups|oops|sorry|undskyld|nope|passer\s+ikke|wrong|tog\s+fejl|meldt\s+forkert"
-    r"|scratch\s+that|correction|stoppet|sagt\s+op|quit|left\s+the"
+    r"|scratch\s+that|correction|stoppet|sagt\s+op|quit|left\s+the|trukket\s+tilbage|withdrawn|revoked"
 )
 NEGATION = words(
     r"ikke|ikk|ik|ingen|intet|aldrig|endnu\s+ikke|stadig\s+ikke|mangler|manglede|not|no|never|haven'?t|hasn'?t"
+    r"|næsten|nærmest|almost|nearly"
     r"|didn'?t|isn'?t|aren'?t|wasn'?t|weren'?t|don'?t|doesn'?t|still\s+(?:need|missing|waiting)|yet\s+to"
 )
 # "når borgmesteren har skrevet under": a condition still to be met.
@@ -456,7 +474,7 @@ PLAN = words(
 # Not sure it happened: "jeg ved ikke om hun har nået det".
 UNCERTAIN = words(
     r"ved\s+ikke\s+om|ikke\s+sikk\w*|usikker|i\s+tvivl|tvivl\w*|måske|muligvis|formentlig|not\s+sure|maybe|perhaps"
-    r"|might|unsure|unclear|uvist"
+    r"|might|unsure|unclear|uvist|siger|sagde|påstår|mener|ifølge|says|said|claims|according\s+to"
     r"|tror|think|believe|vist\s+nok|vistnok|suppose"
     r"|don'?t\s+know\s+if|tvivl"
 )

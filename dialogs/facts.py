@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dialogs import formatting as fmt
-from dialogs.answers import say
+from dialogs.answers import say, slot_text
 from dialogs.lexicon import STOP_KEYS, key, tokens
 from dialogs.understanding import Facet, Language
 from storage.domain import TaskState, TaskView, end_of_day
@@ -155,11 +155,7 @@ def task_fact(task: TaskView, facet: Facet, lang: Language, now: datetime, quest
         if found and (_EMAIL_RE.search(found) or not task.contact):
             return found
         if task.contact:
-            return say(
-                lang,
-                f"Skriv til {task.contact}, hvis I har spørgsmål til opgaven.",
-                f"Write to {task.contact} if you have questions about the task.",
-            )
+            return say(lang, f"Kontakten for opgaven er {task.contact}.", f"The task's contact is {task.contact}.")
         return found
     if facet is Facet.RESPONSIBLE:
         if task.responsible_name:
@@ -193,8 +189,26 @@ def task_fact(task: TaskView, facet: Facet, lang: Language, now: datetime, quest
                 "KLIK says nothing more about what happens afterwards. Ask the contact if in doubt.",
             )
         return say(lang, "Opgaven gælder: ", "The task covers: ") + task.title + "."
-    # DESCRIPTION: the card shows the whole description.
-    return None
+    # DESCRIPTION: what to do, in the description's own words; the card shows the rest.
+    return _what_to_do(text)
+
+
+# Danish imperatives a task's description tells the municipality what to do with.
+_IMPERATIVES = frozenset(
+    tokens(
+        "udfyld udpeg send tjek godkend opret oplys angiv planlæg udfør indberet kopier husk meld "
+        "registrer vælg læs gennemgå kontakt sørg"
+    )
+)
+
+
+def _what_to_do(text: list[str]) -> str | None:
+    """The description's instruction (a sentence opening with an imperative), else its first sentence."""
+    for sentence in text:
+        words = tokens(sentence)
+        if words and words[0] in _IMPERATIVES:
+            return sentence
+    return text[0] if text else None
 
 
 def _consequence(task: TaskView, lang: Language) -> str:
@@ -220,17 +234,7 @@ def _short(task: TaskView) -> str:
 
 
 def _when(event: EventView, lang: Language, now: datetime) -> str:
-    parts = []
-    for slot in event.slots:
-        text = fmt.slot(slot.starts_at, slot.ends_at, slot.all_day, lang)
-        if slot.location:
-            text += say(lang, f" i {slot.location}", f" in {slot.location}")
-        if slot.sold_out:
-            text += say(lang, " (udsolgt)", " (sold out)")
-        elif slot.ends_at <= now:
-            text += say(lang, " (afholdt)", " (held)")
-        parts.append(text)
-    return _join(parts, lang)
+    return _join([slot_text(event, slot, now, lang) for slot in event.slots], lang)
 
 
 def _join(parts: list[str], lang: Language) -> str:

@@ -388,7 +388,7 @@ class Lexicon:
             parts = [key(part) for part in _name_parts(fold(word))]
             entry.add(parts, KEYWORD)
             entry.keyword_keys.update(parts)
-        entry.add(_keys(programme.note), CONTACT * 0.7)
+        entry.add(_keys(programme.note), 0.45)
         return entry
 
     @staticmethod

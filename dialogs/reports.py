@@ -176,6 +176,8 @@ def _inferred(msg: Message, municipality: int | None, lexicon: Lexicon | None) -
 
 def _status_reported(msg: Message, lexicon: Lexicon | None) -> TaskStatus | None:
     text = msg.fixed
+    if _DESIGNATED.match(msg.text) and _NAME_AFTER_COLON.search(msg.raw):
+        return TaskStatus.COMPLETED  # "kontaktperson: Mette, it-drift": the result, as data
     plans = [m.span() for m in cues.PLAN.finditer(text)]
 
     def planned(start: int) -> bool:
@@ -213,6 +215,9 @@ def _status_reported(msg: Message, lexicon: Lexicon | None) -> TaskStatus | None
     return None
 
 
+# "kontaktperson: Mette Holm, it-drift": a role named, then the person who has it.
+_DESIGNATED = re.compile(r"^[\w\s-]{3,60}:\s*\S")
+_NAME_AFTER_COLON = re.compile(r":\s*[A-ZÆØÅ][a-zæøå]+(?:\s+[A-ZÆØÅ][a-zæøå]+)?\s*(?:[,.(]|$)")
 # A statement of how things stand ("er", "har"), not a request ("send lige skemaet til KDI").
 _STATE = cues.words(r"er|har|blev|var|fik|is|has|have|was|were|got|are")
 
@@ -224,12 +229,19 @@ def _unmet_condition(text: str) -> bool:
     """A "når ..." condition still to be met ("vi er færdige når borgmesteren har skrevet under"),
     unless the outcome is already in the perfect ("har accepteret at være kontaktperson, når der
     er incidents")."""
-    if not cues.CONDITION.search(text):
+    conditions = [(m.start(), _clause_end(text, m.end())) for m in cues.CONDITION.finditer(text)]
+    if not conditions:
         return False
     for m in cues.OUTCOME.finditer(text):
-        if _AUXILIARIES & set(_WORD_RE.findall(text[: m.start()])[-3:]):
+        inside = any(start <= m.start() < end for start, end in conditions)
+        if not inside and _AUXILIARIES & set(_WORD_RE.findall(text[: m.start()])[-3:]):
             return False
     return True
+
+
+def _clause_end(text: str, start: int) -> int:
+    found = _CLAUSE_START_RE.search(text, start)
+    return found.start() if found is not None else len(text)
 
 
 _NEAR_FUTURE_DAYS = 45
@@ -260,7 +272,7 @@ def _resolve(
         mentions = lexicon.mentions(tokens(subject), subject)
     elif lexicon is not None:
         # What was done ("klaret", "sendt") says nothing of which task: the rest of the words do.
-        mentions = lexicon.mentions(_naming_words(msg), msg.text)
+        mentions = lexicon.mentions(_naming_words(msg, lexicon), msg.text)
     named = mentions.named_task()
     if named is not None and context is not None and named != context and not mentions.tasks[0].by_keyword:
         # The task just shown, unless the message names another by one of its names: a word of
@@ -302,15 +314,21 @@ _REPORTING = (cues.OUTCOME, cues.PROGRESS, cues.NOT_STARTED, cues.BACK, cues.RES
 _WORD_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 
 
-def _naming_words(msg: Message) -> list[str]:
-    """The message's words outside the phrases that report what happened. A phrase with a gap
-    ("givet navnet på vores incidentkontakt videre") loses only its own first and last word."""
+def _naming_words(msg: Message, lexicon: Lexicon) -> list[str]:
+    """The message's words outside the phrases that report what happened. A longer phrase
+    ("givet navnet på vores incidentkontakt videre", "er nu vores kontaktpunkt") loses only its
+    own first word, and its last when that names nothing of the catalogue."""
     positions = [m.start() for m in _WORD_RE.finditer(msg.fixed)]
     dropped: set[int] = set()
     for pattern in _REPORTING:
         for m in pattern.finditer(msg.fixed):
             inside = [i for i, start in enumerate(positions) if m.start() <= start < m.end()]
-            dropped.update(inside if len(inside) <= 2 else (inside[0], inside[-1]))
+            if len(inside) <= 2:
+                dropped.update(inside)
+                continue
+            dropped.add(inside[0])
+            if inside[-1] < len(msg.words) and not lexicon.names(msg.words[inside[-1]]):
+                dropped.add(inside[-1])
     return [word for i, word in enumerate(msg.words) if i not in dropped]
 
 

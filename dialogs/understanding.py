@@ -284,6 +284,14 @@ def is_word(token: str) -> bool:
     )
 
 
+def _with_danish_letters(token: str) -> str | None:
+    """The real Danish word a token is when typed without æ, ø, å ("faerdigt" is "færdigt")."""
+    if not re.search("ae|oe|aa", token):
+        return None
+    candidate = token.replace("ae", "æ").replace("oe", "ø").replace("aa", "å")
+    return candidate if wordfreq.zipf_frequency(candidate, "da") >= _REAL_WORD_DA else None
+
+
 @lru_cache(maxsize=8192)
 def _correct(token: str) -> str:
     """The vocabulary word a token was meant to be, or the token itself."""
@@ -291,6 +299,8 @@ def _correct(token: str) -> str:
         return _CANONICAL[token]
     if token in _KNOWN or len(token) < 4 or not token.isalpha() or is_word(token):
         return token
+    if (danish := _with_danish_letters(token)) is not None:
+        return danish
     if token in _SWAPPED:
         return _SWAPPED[token]
     # Short words need a closer match: one wrong letter in five is a different word.
@@ -302,7 +312,11 @@ def _correct(token: str) -> str:
     # A word typed with æ, ø or å was typed on a Danish keyboard: "nåede" is no typo of "nede".
     if any(letter in token and letter not in found[0] for letter in "æøå"):
         return token
-    return _CANONICAL[found[0]]
+    corrected = _CANONICAL[found[0]]
+    # A passive is no typo of the participle: "fremsendes" (is to be sent) is not "fremsendt".
+    if token.endswith("es") and corrected.endswith("t") and token[:-2] == corrected[:-1]:
+        return token
+    return corrected
 
 
 # --- normalisation ---------------------------------------------------------------------------
@@ -430,6 +444,7 @@ _SHORT_MESSAGE = 4  # words: "glem det", "stop", "cancel that please"
 class Message:
     """A message ready to be understood: normalised, typo-corrected, with what it names."""
 
+    raw: str  # as typed (capitals tell names)
     text: str  # normalised
     fixed: str  # normalised, with typos of the domain's words corrected
     focus: str  # `fixed` of the sentence that asks, in a message of several sentences
@@ -489,7 +504,7 @@ def _prepare(raw: str, now: datetime, locale: str | None, lexicon: Lexicon | Non
         period = find_period(fixed, now, language)
     question = _is_question(raw, fixed, lexicon)
     any_period = period if focus is fixed else find_period(fixed, now, language)
-    return Message(normalised, fixed, focus, words, tokens, language, period, mentions, question, any_period, now)
+    return Message(raw, normalised, fixed, focus, words, tokens, language, period, mentions, question, any_period, now)
 
 
 def _names_something(text: str, mentions: Mentions | None) -> bool:
@@ -670,6 +685,8 @@ def _decide(msg: Message, lexicon: Lexicon | None, context: str | None, municipa
     task = mentions.named_task()
     kind = _event_kind(msg)
     event = mentions.named_event()
+    if cues.OUT_OF_SCOPE.search(fixed) and not any(pattern.search(fixed) for _, pattern in cues.EVENT_KINDS):
+        return Understanding(Intent.UNKNOWN, subject=_subject(msg), **base)  # type: ignore[arg-type]
     if cues.STRONG_HELP.search(fixed) and task is None:
         return Understanding(Intent.HELP, lang, msg.text)
     quiet = task is None and event is None and kind is None

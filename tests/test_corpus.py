@@ -45,7 +45,7 @@ def test_the_corpus_is_large_mostly_danish_and_holds_a_third_out() -> None:
 
 # What the held-out status reports reach today. Their target is 95% (REPORT_TARGET) and is not
 # met yet (the README says so): this floor keeps them from slipping back meanwhile.
-HELD_OUT_REPORTS_FLOOR = 0.92
+HELD_OUT_REPORTS_FLOOR = 0.93
 
 
 @pytest.mark.parametrize("part", PARTS)

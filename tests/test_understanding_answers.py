@@ -79,6 +79,8 @@ class Chat:
         ("deadline på kontaktpunktet?", KONTAKTPUNKT_TITLE, "Fristen er 31/1-2019."),
         ("hvad står vi til på underskriftsberettiget", UNDERSKRIFT_TITLE, "Jeres status er Påbegyndt."),
         ("hvem hos os er ansvarlig for kontaktpunkt-opgaven", KONTAKTPUNKT_TITLE, "Der er ikke registreret nogen ansvarlig hos jer."),
+        ("hvad skal vi gøre i SKAT-opgaven", UNDERSKRIFT_TITLE, "Udfyld skemaet i bilag 1, kopier teksten til en mail og send den til KDI@kombit.dk."),
+        ("hvem kan jeg spørge om kontaktpunktet", KONTAKTPUNKT_TITLE, "Kontakten for opgaven er Mbprogrammet@kombit.dk."),
         (
             "hvornår bliver FK-administrator opgaven publiceret",
             "Tjek/opret FK-administrator som bruger på Serviceplatformens Administrationsmodul",
