@@ -121,6 +121,12 @@ class Conversation:
             self._lexicon = current
         return current
 
+    async def tasks(self, db: AsyncConnection, municipality_code: int | None) -> list[TaskView]:
+        """Every task with the municipality's status: the catalogue as the turn's lexicon read
+        it, and one small query for the statuses."""
+        lexicon = await self.lexicon(db)
+        return await queries.with_statuses(db, lexicon.tasks.values(), municipality_code)
+
     async def understand(
         self, db: AsyncConnection, text: str, incoming: Incoming, asker: Asker, memory: Memory, now: datetime
     ) -> Understanding:
@@ -195,7 +201,7 @@ class Conversation:
         memory.pending = {}
         verb = value.get("klikbot")
         if verb == "task" and isinstance(value.get("id"), str):
-            tasks = await queries.task_views(db, asker.municipality_code)
+            tasks = await self.tasks(db, asker.municipality_code)
             task = next((t for t in tasks if t.id == value["id"]), None)
             if task is not None:
                 return self._status.detail(task, asker, memory, now, lang)
@@ -238,7 +244,7 @@ class Conversation:
             return await self._status.counts(
                 db, None, asker, now, lang, task_id=understood.task, names_asked=names_asked
             )
-        tasks = await queries.task_views(db, asker.municipality_code)
+        tasks = await self.tasks(db, asker.municipality_code)
         if intent is Intent.PROGRAMME and understood.programme is not None:
             programme = (await self.lexicon(db)).programmes.get(understood.programme)
             if programme is not None:
@@ -348,7 +354,7 @@ class Conversation:
         if understood.intent is Intent.EVENT:
             return answers.next_event_answer(None, label, now, lang)
         period = understood.period or Period(now, None)
-        events = await queries.events_in(db, period)
+        events = queries.events_within((await self.lexicon(db)).events.values(), period)
         if kind is not None:
             events = [e for e in events if e.kind == kind]
         return answers.events_answer(events, period, label, now, lang, self._public_url)

@@ -31,6 +31,8 @@ QUESTION_START = words(
 # The start of a polite request that is a command ("kan du sætte X til fuldført?").
 POLITE_COMMAND = re.compile(
     r"^(?:(?:hej|hi|hey|hello|klikbot)\s+)?(?:(?:kan|vil|gider)\s+(?:du|i)\s+(?:lige\s+|godt\s+|venligst\s+|please\s+)*"
+    r"|(?:jeg|vi)\s+(?:vil\s+(?:gerne\s+)?bede|beder)\s+(?:dig|jer)\s+(?:om\s+)?(?:at\s+)?(?:lige\s+)?"
+    r"|(?:i'?d|i\s+would|we'?d|we\s+would)\s+like\s+you\s+to\s+|(?:i|we)\s+ask\s+you\s+to\s+"
     r"|(?:could|can|would)\s+you\s+(?:please\s+)?|please\s+|venligst\s+)"
 )
 
@@ -279,7 +281,9 @@ EVENT_FACETS: Facets = (
             r"|står\s+på\s+listen|udvalgte|on\s+the\s+list|open\s+to|åben\s+for|just\s+(?:a\s+)?few|only\s+for|for\s+everyone"
             r"|for\s+alle|henvender\s+(?:\w+\s+)?sig\s+til|målrettet|beregnet\s+for|(?:kan|må|can|may)\s+(?:\w+\s+){0,2}(?:deltage|join|attend|være\s+med|komme\s+med|tage\s+med|come)"
         ),
-        words(r"for\s+(?:programledere|teknikere|leverandører|kommuner|os|mig|\w+chefer)|eller\s+(?:teknikere|programledere)"),
+        words(
+            r"for\s+(?:programledere|teknikere|leverandører|kommuner|os|mig|\w+chefer)|eller\s+(?:teknikere|programledere)"
+        ),
     ),
     (
         "place",
@@ -379,10 +383,10 @@ PROGRAMME_ASK = words(
 # --- status reports ----------------------------------------------------------------------------
 
 # Something is done: the outcome, in the words people use for it.
-OUTCOME = words(
+_OUTCOME = (
     r"færdig\w*|fuldført\w*|afsluttet|afsluttede|klaret|klaret\w*|klar|løst|lukket|ordnet|overstået|gjort"
     r"|(?:på|pa)\s+plads|i\s+hus|i\s+mål|i\s+orden|i\s+land|styr\s+på|sendt\w*|afsendt|indsendt|fremsendt|videresendt|mailet"
-    r"|fundet|udpeget|udnævnt|valgt|godkendt|tjekket|kontrolleret|oprettet|meldt\s+(?:[\w-]+\s+){0,3}ind|indmeldt|indberettet"
+    r"|fundet(?!\s+(?:\w+\s+)?(?:fejl|problemer|forhold|anmærkninger|mangler|issues))|udpeget|udnævnt|valgt|godkendt|tjekket|kontrolleret|oprettet|meldt\s+(?:[\w-]+\s+){0,3}ind|indmeldt|indberettet"
     r"|fandt|sendte|godkendte|tjekkede|udpegede|valgte|navngivet|navngav|modtaget|bekræftet|accepteret|sagt\s+ja"
     r"|takket\s+ja|påtaget\s+(?:sig|mig|os)|tager\s+(?:den|det|opgaven)|overtager|overtaget|tager\s+sig\s+af"
     r"|krydses\s+af|kan\s+(?:lukkes|afsluttes|krydses\s+af)|(?:er|var)\s+(?:\w+\s+)?hjemme(?!\s+(?:fra|i|på|hos))"
@@ -391,9 +395,16 @@ OUTCOME = words(
     r"|er\s+(?:nu|blevet)\s+(?:vores\s+|kommunens\s+)?\w*(?:punkt|person|kontakt|ansvarlig|tovholder|underskriver|administrator)\b"
     r"|fik\s+vi\s+(?:fat|godkendt|sendt|udpeget|fundet)|(?:fik\s+vi|har\s+(?:\w+\s+)?fået)\s+(?:en|et)\s+(?!rykker|mail|besked|påmindelse|henvendelse|brev|reminder|e-?mail|message|spørgsmål)"
     r"|har\s+fået\s+(?:fat|\w+et)|givet\s+(?:\w+\s+){0,4}videre|er\s+hjemme|kommet\s+hjem|gik\s+igennem|kom\s+igennem"
-    r"|videregivet|meldt\s+tilbage|kørt\s+igennem|kørte\s+(?:vi\s+)?(?:\w+\s+)?igennem|var\s+ok|gik\s+fint|fundet\s+frem\s+til"
+    r"|videregivet|meldt\s+tilbage|kørt\s+(?:\w+\s+){0,2}igennem|kørte\s+(?:vi\s+)?(?:\w+\s+)?igennem|var\s+ok|gik\s+fint|fundet\s+frem\s+til"
     r"|received|confirmed|accepted|agreed|passed\s+on|reported\s+back|went\s+fine|took\s+(?:it|that)\s+on|got\s+(?:one|someone)|uploadet|uploaded|indleveret|registreret|registered"
-    r"|etableret|etablerede|established|identificeret|identified|mailed|emailed|udpeget\w*"
+    # the recipient has it ("KDI har fået bilag 1"); what we received is no outcome of ours
+    r"|(?<!\bvi\s)(?<!\bjeg\s)(?<!\bwe\s)(?<!\bi\s)(?<!\bwe've\s)(?:har|has)\s+(?:nu\s+|now\s+)?(?:fået|modtaget|received|got)\s+(?:bilag\w*|skemaet|formularen|the\s+form)\b"
+    r"|(?<!\bwe\s)(?<!\bi\s)has\s+it\s+now"
+    r"|(?:no|ingen)\s+(?:\w+\s+)?(?:issues|problems|errors|fejl|problemer|anmærkninger|bemærkninger)(?:\s+(?:found|fundet))?"
+    r"|uden\s+(?:\w+\s+)?(?:anmærkninger|fejl|problemer|bemærkninger)|meldt\s+(?:\w+\s+)?til\s+(?:kombit|kdi|skat|mbprogrammet)"
+    r"|(?:kombit|kdi)\s+(?:har|has)\s+(?:nu\s+|now\s+)?(?:(?:fået|modtaget|got|received)\s+)?(?:vores|our|their|deres|nummeret|navne\w*|the\s+(?:names|number|form))"
+    r"|sat\s+(?:\w+\s+){0,2}op\b"
+    r"|etableret|etablerede|established|oversendt|overdraget|testet|tested|skrevet\s+under(?!\s+(?:endnu|i\s+morgen))|verificeret|valideret|verified|validated|afprøvet|identificeret|identified|mailed|emailed|udpeget\w*"
     r"|ticked\s+(?:\w+\s+){0,2}off|crossed\s+(?:\w+\s+){0,2}off|krydset\s+(?:\w+\s+)?af"
     r"|underskrevet|afleveret|leveret|afklaret|krydset\s+af|sat\s+flueben|fikset|gennemført|udfyldt|udfyldte|ordnede"
     r"|røg\w*\s+(?:af)?sted|røget\s+(?:af)?sted|gik\s+(?:af)?sted|er\s+(?:nu\s+)?(?:blevet\s+)?vores|har\s+nu\s+(?:et|en|fået)"
@@ -402,6 +413,7 @@ OUTCOME = words(
     r"|nominated|signed|filled\s+(?:in|out)|ticked\s+off|wrapped\s+up|all\s+set|in\s+place|dealt\s+with"
     r"|delivered|nailed|good\s+to\s+go|got\s+(?:it|that|this)\s+done|fixed|closed|set\s+up"
 )
+OUTCOME = words(_OUTCOME)
 # Work has begun.
 PROGRESS = words(
     r"arbejder\s+(?:\w+\s+)?på|arbejder\s+(?:\w+\s+)?med|i\s+gang|igang|gået\s+i\s+gang|startet|begyndt|påbegyndt"
@@ -409,21 +421,37 @@ PROGRESS = words(
     r"|undersøger|afklarer|er\s+ved\s+at\s+\w+|started\s+on|talking\s+to|discussing|checking\s+with"
     r"|sat\s+i\s+gang|igangsat|kigger\s+på|ser\s+på|er\s+ved\s+at|undervejs|har\s+taget\s+fat|tager\s+fat"
     r"|i\s+fuld\s+gang|i\s+proces|under\s+udarbejdelse|under\s+behandling|working\s+on|in\s+progress|started"
-    r"|underway|under\s+way|on\s+it|looking\s+into|dealing\s+with|begun|making\s+progress|are\s+on\s+it"
+    r"|underway|under\s+way|(?<!start\s)(?<!begin\s)(?<!get\s)on\s+it(?!\s+(?:once|when|after|later|next|tomorrow|soon))|looking\s+into|dealing\s+with|begun|making\s+progress|are\s+on\s+it"
     r"|have\s+begun|has\s+begun|kicked\s+off|got\s+started|get\s+started|leder\s+efter|leder\s+igen|søger\s+efter"
     r"|looking\s+for|searching|bedt\s+(?:\w+\s+){0,3}om|spurgt\s+(?:\w+\s+){0,3}(?:om|rundt)|anmodet|asked\s+(?:\w+\s+)?(?:for|around)"
     r"|requested|afventer|venter\s+på\s+(?:svar|tilbagemelding|\w+\s+fra)|waiting\s+for|awaiting|under\s+\w+ing|under\s+afklaring"
     r"|forespørgsel|sendt\s+(?:\w+\s+)?rundt|på\s+vej|i\s+spil|in\s+the\s+pipeline|on\s+the\s+way|in\s+talks|halvt|delvist"
     r"|partly|partially|half|in\s+review|under\s+review|til\s+(?:review|godkendelse|beslutning)|i\s+høring|forelagt"
-    r"|forelægges|sendt\s+til\s+(?:godkendelse|beslutning|underskrift)|submitted\s+for|midt\s+i|halvvejs|halfway"
-    r"|in\s+the\s+middle|til\s+behandling|collecting|gathering|samler|indsamler|tester|testing|afprøver"
+    r"|forelægges|sendt\s+til\s+(?:godkendelse|beslutning|underskrift)|submitted\s+for|halvvejs|halfway"
+    r"|midt\s+i\s+(?:det|den|arbejdet|processen|opgaven)|in\s+the\s+middle\s+of\s+(?:it|the\s+work)|til\s+behandling|collecting|gathering|samler|indsamler|tester|testing|afprøver"
     r"|sidder\s+(?:\w+\s+){0,2}med|knokler|bøvler\s+med|kæmper\s+med|roder\s+med|busy\s+with"
     r"|under\s+(?:arbejde|udarbejdelse|behandling|afklaring|overvejelse|\w+(?:else|ning|ing))|taler\s+med|drøfter"
     r"|kandidat\w*|udkast|kladde|draft\w*|skitse\w*|holder\s+møde|har\s+(?:et\s+)?møde\s+med|meeting\s+with"
     r"|leder\s+(?:\w+\s+)?efter|søger\s+(?:\w+\s+)?efter|mangler\s+(?:kun|bare|lige|blot)|only\s+missing"
-    r"|pågår|igangværende|genoptag\w*|resume[ds]?"
+    r"|pågår|igangværende|genoptag\w*|resume[ds]?|wip|kickstart\w*|startet\s+op|sparket\s+i\s+gang|skudt\s+i\s+gang"
+    r"|iværksat|initieret|bestilt|ordered|et\s+bud\s+på|chasing|jagter|still\s+(?:chasing|waiting|working|collecting|testing|checking)"
+    r"|(?<!\d)(?:\d+|en|et|to|tre|fire|fem|seks|one|two|three|four|five)\s+(?:ud\s+)?af\s+(?:\d+|to|tre|fire|fem|seks|syv|otte|ni|ti)\b"
+    r"|(?:\d+|one|two|three|four)\s+(?:out\s+)?of\s+(?:\d+|two|three|four|five|six)\b"
+    r"|ikke\s+helt\s+(?:i\s+mål|færdig\w*|klar|på\s+plads)|not\s+quite\s+(?:done|there|finished|ready)"
+    r"|test\w*\s+kører|kører\s+(?:\w+\s+)?test\w*|tests?\s+(?:is|are)\s+running|snakker\s+med|(?:is|are)\s+being\s+\w+|(?:to|en|tre)\s+(?:tredjedel|fjerdedel)\w*"
+    r"|(?:one|two|three)\s+(?:thirds?|quarters?)|med\s+henblik\s+på\s+(?:en\s+)?(?:gennemlæsning|godkendelse|gennemsyn|underskrift|review|kommentering|vurdering)"
     r"|har\s+(?:\w+\s+){1,3}men\s+(?:ikke|mangler)|have\s+(?:\w+\s+){1,3}but\s+not"
-    r"|(?:har\s+)?sat\s+[\w-]+(?:\s+\w+)?\s+til\s+at|(?:næsten|nærmest|almost|nearly)\s+(?:\w+\s+)?(?:færdig\w*|på\s+plads|klar|done|finished|there)"
+    r"|(?:har\s+)?sat\s+[\w-]+(?:\s+\w+)?\s+til\s+at|sat\s+[\w-]+(?:\s+\w+)?\s+på\s+(?:opgaven|sagen|den|det)"
+    r"|(?:assigned|put)\s+\w+(?:\s+\w+)?\s+(?:to|on)\s+(?:it|this|that|the\s+task)|fået\s+opgaven"
+    # part of it done: "næsten udfyldt", "ca. 50 % færdig", "første runde", "to af underskriverne"
+    rf"|(?:næsten|nærmest|stort\s+set|almost|nearly|mostly)\s+(?:\w+\s+)?(?:{_OUTCOME}|there)"
+    r"|(?<!\d)[1-9]\d?\s*(?:%|procent|pct|percent)|første\s+(?:runde|del|omgang|halvdel|skridt|fase|udkast|version|gennemgang)"
+    r"|first\s+(?:round|part|step|half|phase|draft|pass)|(?:nogle|enkelte|halvdelen|to|tre|fire|fem|\d+)\s+af\s+(?:de\s+\w+|dem|\w+(?:ne|erne))"
+    r"|(?:some|half|two|three|part)\s+of\s+the|nået\s+(?:\w+\s+)?langt|kommet\s+(?:\w+\s+)?langt|got\s+far"
+    r"|(?:good|some|great)\s+progress|progressing|coming\s+along|kigget\s+(?:lidt\s+)?på|set\s+(?:lidt\s+)?på"
+    r"|looked\s+(?:\w+\s+)?(?:at|into)|had\s+a\s+(?:first\s+)?look|forslag\w*|proposal"
+    r"|til\s+(?:\w+\s+)?(?:underskrift|gennemsyn|gennemlæsning|kommentering|kvalitetssikring|vurdering)"
+    r"|(?:sent|out)\s+(?:\w+\s+)?for\s+(?:review|approval|signature|sign-?off)|with\s+(?:legal|the\s+lawyers)"
 )
 # Work has not begun (said of a task: a report that it is, or is again, not started).
 NOT_STARTED = words(
@@ -431,25 +459,39 @@ NOT_STARTED = words(
     r"|taget\s+hul\s+på|taget\s+fat\s+på|gjort\s+noget|lavet\s+noget)|ikke\s+i\s+gang|not\s+(?:yet\s+|even\s+)?(?:started|begun)"
     r"|(?:haven'?t|have\s+not|didn'?t)\s+(?:\w+\s+)?done\s+anything|nothing\s+(?:has\s+been\s+)?done"
     r"|ingen\s+har\s+(?:\w+\s+)?(?:rørt|kigget\s+på|gjort\s+noget|startet)|(?:nobody|no\s*one)\s+has\s+(?:\w+\s+)?(?:touched|started|looked\s+at)"
-
     r"|haven'?t\s+(?:\w+\s+)?(?:started|begun|touched|looked\s+at)|(?:startede|begyndte)\s+(?:\w+\s+)?ikke"
     r"|kom\s+(?:\w+\s+)?ikke\s+i\s+gang|didn'?t\s+(?:really\s+)?(?:start|begin)|never\s+(?:really\s+)?(?:started|began)"
     r"|hasn'?t\s+(?:yet\s+)?(?:started|begun)|didn'?t\s+(?:start|begin)|not\s+(?:been\s+)?started"
 )
 # Starting over: not started again, unless the message says work goes on ("... men vi har et nyt navn").
 RESTART = words(
-    r"back\s+to\s+square\s+one|tilbage\s+til\s+start|(?:starte|begynde|start)\s+(?:helt\s+)?forfra|from\s+scratch"
+    r"back\s+to\s+square\s+one|tilbage\s+til\s+start|(?:start\w*|begynd\w*)\s+(?:helt\s+)?forfra|from\s+scratch"
     r"|(?:start|starting)\s+over|røget\s+(?:helt\s+)?tilbage"
 )
 # Going back: the last report was wrong or premature.
 BACK = words(
-    r"alligevel|fejl|ved\s+en\s+fejl|forkert|for\s+hurtig\w*|for\s+tidligt|genåbn\w*|genoptag\w*"
+    r"fejl|ved\s+en\s+fejl|forkert|for\s+hurtig\w*|for\s+tidligt|genåbn\w*|genoptag\w*"
     r"|(?:sat|sætte|sæt|rullet|røget|gået|sendt)\s+(?:\w+\s+)?tilbage|tilbage\s+til\s+(?:start|påbegyndt|ikke|scratch|nul)|forfra"
-    r"|fortryd\w*|after\s+all|by\s+mistake|mistake|wrongly|too\s+soon|reopen\w*|actually|undo|revert\w*"
-    r"|back\s+to|rettelse|ret\s+(?:den|det|status)|correct(?:ion)?|holder\s+ikke|igen|en\s+gang\s+til|again"
+    r"|fortryd\w*|by\s+mistake|mistake|wrongly|too\s+soon|reopen\w*|undo|revert\w*"
+    r"|back\s+to|rettelse|ret\s+(?:den|det|status)|correct(?:ion)?|holder\s+ikke"
     r"|skulle\s+ikke\s+have|should\s+not\s+have|shouldn'?t\s+have|jumped\s+the\s+gun|too\s+early|premature\w*"
-    r"|turns\s+out|viser\s+sig|hov|ups|oops|sorry|undskyld|nope|passer\s+ikke|wrong|tog\s+fejl|meldt\s+forkert"
-    r"|scratch\s+that|correction|stoppet|sagt\s+op|quit|left\s+the|trukket\s+tilbage|withdrawn|revoked"
+    r"|passer\s+ikke|wrong|tog\s+fejl|meldt\s+forkert|åben\w*\s+igen|open\w*\s+again"
+    r"|scratch\s+(?:that|my|the)|ignore\s+my|se\s+bort\s+fra|glem\s+(?:min|mit|det\s+jeg)|træk\w*\s+(?:\S+\s+){0,4}tilbage"
+    r"|correction|stoppet|sagt\s+op|quit|left\s+the|trukket\s+(?:\S+\s+){0,4}tilbage|withdrawn|revoked"
+    # what we believed, now known wrong: "vi troede den var i hus"; sent back to us
+    r"|troede|(?:we|i)\s+thought|(?:kommet|kom|fået\s+\w+)\s+retur|sendt\s+(?:\w+\s+)?retur\s+(?:til\s+os|fordi|da|pga|med)"
+    r"|returneret\s+til\s+os|sent\s+(?:\w+\s+)?back\s+to\s+us|came\s+back|bounced"
+)
+# Words that go back only beside a negation: "vi er ikke færdige alligevel" goes back, "vi blev
+# faktisk færdige" and "hej igen" do not.
+BACK_WEAK = words(
+    r"alligevel|igen|en\s+gang\s+til|again|after\s+all|actually|faktisk|turns\s+out|viser\s+sig"
+    r"|hov|ups|oops|sorry|undskyld|nope"
+)
+# Part of it is still to do: "netværket er tjekket, klienterne mangler stadig".
+REMAINS = words(
+    r"mangler|remaining|still\s+(?:need\w*|missing|to\s+do|outstanding|pending)|except|undtagen"
+    r"|bortset\s+fra|udestående|pending|før\s+(?:den|det|vi|de)\s+kan|before\s+(?:it|we)\s+can"
 )
 NEGATION = words(
     r"ikke|ikk|ik|ingen|intet|aldrig|endnu\s+ikke|stadig\s+ikke|mangler|manglede|not|no|never|haven'?t|hasn'?t"
@@ -457,7 +499,9 @@ NEGATION = words(
     r"|didn'?t|isn'?t|aren'?t|wasn'?t|weren'?t|don'?t|doesn'?t|still\s+(?:need|missing|waiting)|yet\s+to"
 )
 # "når borgmesteren har skrevet under": a condition still to be met.
-CONDITION = words(r"(?<!nu\s)når\s+(?:\w+\s+){0,2}(?:har|er|bliver|får)|once\s+(?:\w+\s+){0,2}(?:has|have|is)")
+CONDITION = words(
+    r"(?<!nu\s)når\s+(?:\w+\s+){0,2}(?:har|er|bliver|får)|once\s+(?:\w+\s+){0,2}(?:has|have|is)"
+)
 # Plans, hopes, wishes and conditions report nothing yet.
 PLAN = words(
     r"regner\s+med|forvent\w*|håber|håbe|planlægger|planen\s+er|skal\s+nok|skal\s+til\s+at"
@@ -469,8 +513,10 @@ PLAN = words(
     r"|if\s+we|once\s+we|when\s+we|intend\w*|aim\s+to|mind\s+mig|påmind\w*|remind\w*|husk\s+mig|skal\s+vi\s+sætte"
     r"|burde|ought|by\s+next|inden\s+længe|snart|soon|later|senere|i\s+morgen|tomorrow"
     r"|hvis|if|husk\s+at|remember\s+to|don'?t\s+forget|skal\s+(?:\w+\s+)?have\s+\w+(?:et|t)\b|før\s+vi\s+kan|before\s+we\s+can"
-    r"|must\s+(?:be|have)|går\s+(?:\w+\s+){0,2}i\s+gang|gå\s+i\s+gang|will\s+start|begynder\s+(?:på|med)"
+    r"|must\s+(?:be|have)|\w+'ll|probably\s+(?:start|begin|finish)|går\s+(?:\w+\s+){0,2}i\s+gang|gå\s+i\s+gang|will\s+start|begynder\s+(?:på|med)"
 )
+# Said in the past tense: "blev sendt tirsdag" is last Tuesday, not next.
+PAST = words(r"blev|var|havde|fik|sendte|was|were|had|did|yesterday|i\s+går|igår|i\s+\w+s|sidste|last")
 # Not sure it happened: "jeg ved ikke om hun har nået det".
 UNCERTAIN = words(
     r"ved\s+ikke\s+om|ikke\s+sikk\w*|usikker|i\s+tvivl|tvivl\w*|måske|muligvis|formentlig|not\s+sure|maybe|perhaps"
@@ -480,8 +526,9 @@ UNCERTAIN = words(
 )
 # About someone else, not us.
 OTHERS = words(
-    r"de\s+andre|andre\s+kommuner|other\s+municipalities|the\s+others|de\s+fleste|most\s+municipalities"
+    r"de\s+andre|andre\s+kommuner|other\s+municipalities|the\s+others|de\s+fleste(?!\s+af\s+(?!kommunerne|de\s+andre)\w)|most\s+municipalities"
     # what KOMBIT or SKAT did towards us is not our outcome ("KOMBIT har sendt os en påmindelse")
+    r"|(?:kombit|skat|kdi|kl|leverandøren|the\s+vendor|the\s+supplier)\s+(?:is|are|er|har|has)\s+(?:\w+\s+)?(?:on\s+it|working|looking|på\s+sagen|i\s+gang|undersøger|arbejder)"
     r"|(?:kombit|skat|kl)\s+(?:har\s+)?(?:sendt|sender|sendte|mailet|mailer|mailede|skrevet|skriver|skrev|rykket|rykker"
     r"|informeret|meldt\s+ud|udsendt|has\s+sent|sent)"
 )
@@ -491,7 +538,10 @@ ANAPHOR = words(r"det|den|dén|dét|opgaven|it|that|this|this\s+one|that\s+one|t
 # The KLIK statuses by name, negative forms first ("ikke påbegyndt" is not "påbegyndt").
 STATUS_NAMES: tuple[tuple[TaskStatus, re.Pattern[str]], ...] = (
     (TaskStatus.NOT_STARTED, words(r"ikke\s+påbegyndt|ikke\s+paabegyndt|ikke\s+startet|not\s+started")),
-    (TaskStatus.NOT_ACTIVE, words(r"ikke\s+aktiv|ikke\s+relevant|inaktiv|not\s+active|inactive|not\s+applicable")),
+    (
+        TaskStatus.NOT_ACTIVE,
+        words(r"ikke\s+aktiv|ikke\s+relevant|inaktiv|not\s+active|inactive|not\s+applicable"),
+    ),
     (TaskStatus.COMPLETED, words(r"fuldført|completed?|finished|færdig")),
     (TaskStatus.STARTED, words(r"påbegyndt|startet|i\s+gang|started|in\s+progress")),
 )
@@ -500,7 +550,8 @@ STATUS_NAMES: tuple[tuple[TaskStatus, re.Pattern[str]], ...] = (
 STATUS_GIVEN = re.compile(r"^(?:status\s+(?:på|for|of|on)\s+)?(?P<subject>[^:=→>]+?)\s*(?::|=|->|→|>)\s*")
 # "it-miljø skal stå som ikke aktiv": the status it should have, said as a wish that is a command.
 SHOULD_BE = re.compile(
-    r"(?P<subject>.+?)\s+(?:skal|bør|should)\s+(?:stå|staa|være|be|show|stand)\s+(?:som|as|på|sat\s+til|set\s+to|marked\s+as)\s+"
+    r"(?P<subject>.+?)\s+(?:skal|bør|should)\s+(?:(?:stå|staa|være|be|show|stand)\s+(?:som|as|på|sat\s+til|set\s+to|marked\s+as)"
+    r"|(?:sættes\s+|rettes\s+|go\s+)?(?:tilbage|back)\s+(?:til|to))\s+"
 )
 # "X bedes sat til ikke aktiv", "please set it to started": a command anywhere in a statement.
 SET_ANYWHERE = words(

@@ -84,7 +84,26 @@ def _keys(text: str) -> list[str]:
 # intents and facets (a word asking about a deadline does not name a task), dates, and the
 # domain's words that every task shares.
 _STOP_WORDS = frozenset(
-    ["a", "af", "alle", "alt", "altså", "an", "and", "any", "are", "as", "at", "bare", "be", "been", "blev", "blive", "bliver", "by", "can", "could", "da", "de", "dem", "den", "denne", "der", "dereftre", "deres", "det", "dette", "did", "din", "dine", "dit", "do", "does", "du", "during", "efter", "eller", "en", "end", "er", "et", "for", "fra", "få", "får", "gerne", "godt", "gør", "gøre", "had", "han", "har", "has", "have", "havde", "hende", "her", "hos", "hvad", "hvem", "hvilke", "hvilken", "hvilket", "hvis", "hvor", "hvordan", "hvorfor", "hvornår", "i", "if", "ikke", "in", "into", "is", "it", "its", "jeg", "jer", "jeres", "jo", "just", "kan", "kunne", "lige", "man", "me", "med", "meget", "mere", "mig", "min", "mine", "mit", "må", "nej", "no", "noget", "nogen", "nogle", "not", "nu", "når", "of", "og", "om", "on", "op", "or", "os", "our", "ovenpå", "på", "s", "sig", "sin", "sine", "sit", "skal", "skulle", "so", "some", "så", "som", "the", "their", "them", "then", "there", "these", "they", "this", "til", "to", "ud", "under", "us", "var", "vi", "vil", "ville", "vores", "was", "we", "were", "what", "when", "where", "which", "who", "why", "will", "with", "would", "ja", "yes", "you", "your", "også", "endnu", "stadig", "lidt", "mest", "mange", "everything", "anything", "something", "nothing", "hej", "hi", "hello", "tak", "thanks", "please", "venligst", "okay", "ok", "opgave", "opgaven", "opgaver", "opgaverne", "task", "tasks", "klik", "klikopgave", "klikopgaver", "klikopgaven", "klikopgaverne", "kombit", "kommune", "kommunen", "kommuner", "kommunes", "kommunens", "municipality", "municipalities", "vejle", "frist", "fristen", "frister", "fristerne", "deadline", "deadlines", "due", "dato", "date", "dates", "status", "statussen", "kontakt", "kontakte", "contact", "email", "mail", "hvem", "hvorfor", "spørgsmål", "question", "questions", "info", "information", "detaljer", "details", "januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september", "oktober", "november", "december", "january", "february", "march", "may", "june", "july", "october", "mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "uge", "ugen", "uger", "week", "weeks", "måned", "måneden", "måneder", "month", "months", "dag", "dage", "dagen", "day", "days", "år", "year", "today", "tomorrow", "idag", "imorgen", "næste", "kommende", "next", "upcoming", "førstkommende", "sidste", "last"]
+    tokens(
+        "a af alle alt altså an and any are as at bare be been blev blive bliver by can could da de dem "
+        "den denne der dereftre deres det dette did din dine dit do does du during efter eller en end er "
+        "et for fra få får gerne godt gør gøre had han har has have havde hende her hos hvad hvem hvilke "
+        "hvilken hvilket hvis hvor hvordan hvorfor hvornår i if ikke in into is it its jeg jer jeres jo "
+        "just kan kunne lige man me med meget mere mig min mine mit må nej no noget nogen nogle not nu "
+        "når of og om on op or os our ovenpå på s sig sin sine sit skal skulle so some så som the their "
+        "them then there these they this til to ud under us var vi vil ville vores was we were what when "
+        "where which who why will with would ja yes you your også endnu stadig lidt mest mange everything "
+        "anything something nothing hej hi hello tak thanks please venligst okay ok opgave opgaven "
+        "opgaver opgaverne task tasks klik klikopgave klikopgaver klikopgaven klikopgaverne kombit "
+        "kommune kommunen kommuner kommunes kommunens municipality municipalities vejle frist fristen "
+        "frister fristerne deadline deadlines due dato date dates status statussen kontakt kontakte "
+        "contact email mail hvem hvorfor spørgsmål question questions info information detaljer details "
+        "januar februar marts april maj juni juli august september oktober november december january "
+        "february march may june july october mandag tirsdag onsdag torsdag fredag lørdag søndag monday "
+        "tuesday wednesday thursday friday saturday sunday uge ugen uger week weeks måned måneden måneder "
+        "month months dag dage dagen day days år year today tomorrow idag imorgen næste kommende next "
+        "upcoming førstkommende sidste last"
+    )
 )
 STOP_KEYS = frozenset(key(w) for w in _STOP_WORDS) | frozenset(fold(w) for w in _STOP_WORDS)
 
@@ -124,6 +143,10 @@ _GLOSSARY: dict[str, tuple[str, ...]] = {
     "signer": ("underskriftberettiget",),
     "signers": ("underskriftberettiget",),
     "tax": ("skat",),
+    "skattevæsen": ("skat",),
+    "skattevæsenet": ("skat",),
+    "skattestyrelse": ("skat",),
+    "skattestyrelsen": ("skat",),
     "environment": ("miljø",),
     "env": ("miljø",),
     "contactpoint": ("kontaktpunkt",),
@@ -132,6 +155,11 @@ _GLOSSARY: dict[str, tuple[str, ...]] = {
     "nedbrud": ("incident",),
     "nedbruddet": ("incident",),
     "nedbrudsbeskeder": ("incident",),
+    "hændelse": ("incident",),
+    "hændelser": ("incident",),
+    "hændelserne": ("incident",),
+    "hændelsesmeldinger": ("incident",),
+    "sla": ("serviceaftale",),
     "rollout": ("udrulning",),
     "deployment": ("idriftsættelse",),
     "administrator": ("administrator",),
@@ -176,7 +204,32 @@ TITLE, KEYWORD, VERB, SIGNAL, CONTACT, TEXT, PROGRAMME = 1.0, 1.0, 0.6, 0.5, 0.9
 # Everyday words that happen to stand in a title ("klar", "brugen", "navn") say little.
 _COMMON = frozenset(
     key(w)
-    for w in ["klar", "klart", "ready", "navn", "name", "brug", "brugen", "bruge", "use", "usage", "send", "sendt", "sendes", "sende", "mail", "information", "oplys", "angiv", "skriv", "skriver", "kommunale", "kommunens", "planer", "plan"]
+    for w in [
+        "klar",
+        "klart",
+        "ready",
+        "navn",
+        "name",
+        "brug",
+        "brugen",
+        "bruge",
+        "use",
+        "usage",
+        "send",
+        "sendt",
+        "sendes",
+        "sende",
+        "mail",
+        "information",
+        "oplys",
+        "angiv",
+        "skriv",
+        "skriver",
+        "kommunale",
+        "kommunens",
+        "planer",
+        "plan",
+    ]
 )
 COMMON_FACTOR = 0.4
 # Keys this long that begin alike are forms of one word ("underskriftberet", "underskriftberettiged").
@@ -289,7 +342,11 @@ class Lexicon:
         self._task_entries = [self._task_entry(t, programme_keys) for t in words.tasks]
         # Each task's completion signals and title, as keys (for reports in the signals' words).
         self._signals = {
-            t.id: [w for w in ({k for k in _keys(signal) if k not in STOP_KEYS} for signal in t.completion_signals) if w]
+            t.id: [
+                w
+                for w in ({k for k in _keys(signal) if k not in STOP_KEYS} for signal in t.completion_signals)
+                if w
+            ]
             for t in words.tasks
         }
         self._title_keys = {t.id: frozenset(_keys(t.title)) for t in words.tasks}
@@ -299,6 +356,10 @@ class Lexicon:
         # A programme is named by its name, or by the words of its note ("implementeringshåndbog").
         self._programme_entries = [self._programme_entry(p) for p in words.programmes]
         self._programme_idf = _idf(self._programme_entries)
+        self._task_postings = _postings(self._task_entries)
+        self._event_postings = _postings(self._event_entries)
+        self._programme_postings = _postings(self._programme_entries)
+        self._programme_name_keys = frozenset(k for e in self._programme_entries for k in e.keyword_keys)
         self._municipalities = self._build_municipalities(words)
         self._municipality_keys = frozenset(key(m.name.lower()) for m in words.municipalities)
         # Every word of the catalogue, folded, to correct typos towards; and its key.
@@ -369,7 +430,9 @@ class Lexicon:
         for signal in task.completion_signals:
             entry.add(_keys(signal), SIGNAL)
             # A signal's own nouns name the task; its verbs ("tjekket", the title's "Tjek") do not.
-            entry.keyword_keys.update(k for k in _keys(signal) if k not in STOP_KEYS and k not in _COMMON and k not in title)
+            entry.keyword_keys.update(
+                k for k in _keys(signal) if k not in STOP_KEYS and k not in _COMMON and k not in title
+            )
         entry.add(_keys(task.contact.split("@")[0]), CONTACT)
         entry.keyword_keys.update(_keys(task.contact.split("@")[0]))
         entry.add(_keys(" ".join((task.description, task.notes, task.deadline_rule))), TEXT)
@@ -455,14 +518,22 @@ class Lexicon:
         "underskriftberettigede" apart, but one is the other's beginning."""
         if len(k) < _PREFIX:
             return ()
-        return tuple(
-            (other, 0.95)
-            for other in self._long_keys
-            if other != k
-            and (other.startswith(k) or k.startswith(other))
+        found = []
+        for other in self._long_keys:
+            if other == k:
+                continue
+            shorter, longer = sorted((len(other), len(k)))
+            shared = _shared_start(other, k)
             # most of the longer word: "incident" does not make "incidentkontaktpunkt"
-            and min(len(other), len(k)) >= max(_PREFIX, 0.7 * max(len(other), len(k)))
-        )
+            if shared == shorter and shorter >= max(_PREFIX, 0.7 * longer):
+                found.append((other, 0.95))
+            # another derivation of one word: "underskriver" and "underskrift"
+            elif shared >= max(_PREFIX, 0.8 * shorter, shorter - 2) and longer - shorter <= 2:
+                found.append((other, 0.85))
+            # the head of a compound: "reglerne" of "fordelingsregler" (weaker: several share it)
+            elif len(k) >= 5 and len(other) - len(k) >= 4 and other.endswith(k):
+                found.append((other, 0.7))
+        return tuple(found)
 
     def _split(self, word: str) -> tuple[tuple[str, float], ...]:
         """A compound of two catalogue words: "incidentkontaktperson", "skatteaftalen"."""
@@ -512,7 +583,9 @@ class Lexicon:
 
     def knows(self, word: str) -> bool:
         """Whether the word is one of the catalogue's own (not a typo of something else)."""
-        return len(word) >= 4 and (key(word) in self._vocabulary or fold(word) in self._surface or word in _GLOSSARY_KEYS)
+        return len(word) >= 4 and (
+            key(word) in self._vocabulary or fold(word) in self._surface or word in _GLOSSARY_KEYS
+        )
 
     def names(self, word: str) -> bool:
         """Whether the word names something of the catalogue (a title's word, a keyword, an acronym)."""
@@ -542,15 +615,22 @@ class Lexicon:
         sequence = [key(w) for w in words]
         if not programmes:
             raw = [Term(key(w), 1.0, i) for i, w in enumerate(words) if len(w) >= 6]
-            ranked = _rank(self._programme_entries, self._programme_idf, self._programme_terms(scoring, raw))
-            if ranked and ranked[0].score >= PROGRAMME_NAMED and (
-                len(ranked) == 1 or ranked[1].score < CLOSE * ranked[0].score
+            ranked = _rank(
+                self._programme_entries,
+                self._programme_idf,
+                self._programme_postings,
+                self._programme_terms(scoring, raw),
+            )
+            if (
+                ranked
+                and ranked[0].score >= PROGRAMME_NAMED
+                and (len(ranked) == 1 or ranked[1].score < CLOSE * ranked[0].score)
             ):
                 programmes = (ranked[0].id,)
         return Mentions(
             terms=tuple(terms),
-            tasks=_rank(self._task_entries, self._task_idf, scoring, sequence),
-            events=_rank(self._event_entries, self._event_idf, scoring, sequence),
+            tasks=_rank(self._task_entries, self._task_idf, self._task_postings, scoring, sequence),
+            events=_rank(self._event_entries, self._event_idf, self._event_postings, scoring, sequence),
             programmes=programmes,
             municipalities=self._find_municipalities(words, original),
             unknown=unknown,
@@ -560,22 +640,29 @@ class Lexicon:
         """The terms, and for a word that begins a programme's name ("monopolet" of
         "monopolbrud") that name's part too."""
         out = list(terms)
-        names = {k for e in self._programme_entries for k in e.keyword_keys}
+        names = self._programme_name_keys
         for term in raw:
             if len(term.key) >= 6:
-                out.extend(Term(k, 0.9 * term.confidence, term.position) for k in names if k != term.key and k.startswith(term.key))
+                out.extend(
+                    Term(k, 0.9 * term.confidence, term.position)
+                    for k in names
+                    if k != term.key and k.startswith(term.key)
+                )
         return out
 
     def _find_municipalities(self, words: Sequence[str], original: str) -> tuple[int, ...]:
         found: list[int] = []
-        capitalised = {w.lower() for w in re.findall(r"\b[A-ZÆØÅ][\w-]*", original)}
+        capitalised: set[str] | None = None
         for i, word in enumerate(words):
             for candidate in (word, f"{word}-{words[i + 1]}" if i + 1 < len(words) else ""):
                 code = self._municipalities.get(fold(candidate)) if candidate else None
                 if code is None:
                     continue
-                if candidate in _COMMON_WORD_NAMES and candidate not in capitalised:
-                    continue
+                if candidate in _COMMON_WORD_NAMES:
+                    if capitalised is None:
+                        capitalised = {w.lower() for w in re.findall(r"\b[A-ZÆØÅ][\w-]*", original)}
+                    if candidate not in capitalised:
+                        continue
                 if code not in found:
                     found.append(code)
         return tuple(found)
@@ -586,6 +673,15 @@ class Lexicon:
         if entry is None:
             return 0.0
         return _score(entry, self._task_idf, self.terms(words), _grams([key(w) for w in words]))
+
+    def sets_apart(self, task_id: str, other_id: str, words: Sequence[str]) -> bool:
+        """Whether the words name the task by a keyword the other task does not have too:
+        "SAPA, KSD og KY" are keywords of one task and in the other's description."""
+        entries = {e.id: e for e in self._task_entries if e.id in (task_id, other_id)}
+        if len(entries) < 2:
+            return True
+        said = {t.key for t in self.terms(words)}
+        return bool((said & entries[task_id].keyword_keys) - set(entries[other_id].weights))
 
     def signal_match(self, task_id: str, words: Sequence[str], *, beyond_title: bool = False) -> float:
         """The share of the best completion signal's words that the message has (0..1).
@@ -602,6 +698,16 @@ class Lexicon:
                 continue
             best = max(best, len(wanted & said) / len(wanted))
         return best
+
+
+def _shared_start(a: str, b: str) -> int:
+    """How many letters the two words begin with alike."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 def _name_parts(word: str) -> list[str]:
@@ -628,7 +734,9 @@ def _idf(entries: Sequence[_Entry]) -> dict[str, float]:
     return {k: math.log(1 + n / max(count, 0.1)) for k, count in df.items()}
 
 
-def _score(entry: _Entry, idf: dict[str, float], terms: Sequence[Term], grams: frozenset[tuple[str, ...]]) -> float:
+def _score(
+    entry: _Entry, idf: dict[str, float], terms: Sequence[Term], grams: frozenset[tuple[str, ...]]
+) -> float:
     best: dict[str, float] = {}
     for term in terms:
         weight = entry.weights.get(term.key)
@@ -658,19 +766,34 @@ def _grams(sequence: Sequence[str]) -> frozenset[tuple[str, ...]]:
     return frozenset(tuple(sequence[i : i + n]) for n in (2, 3, 4) for i in range(len(sequence) - n + 1))
 
 
+def _postings(entries: Sequence[_Entry]) -> dict[str, tuple[int, ...]]:
+    """For each key, the entries that have it (as a weighted word or in a phrase): a message
+    is scored only against the entries that share a word with it."""
+    found: dict[str, list[int]] = {}
+    for i, entry in enumerate(entries):
+        for k in {*entry.weights, *(k for phrase in entry.phrases for k in phrase)}:
+            found.setdefault(k, []).append(i)
+    return {k: tuple(v) for k, v in found.items()}
+
+
 def _rank(
-    entries: Sequence[_Entry], idf: dict[str, float], terms: Sequence[Term], sequence: Sequence[str] = ()
+    entries: Sequence[_Entry],
+    idf: dict[str, float],
+    postings: dict[str, tuple[int, ...]],
+    terms: Sequence[Term],
+    sequence: Sequence[str] = (),
 ) -> tuple[Match, ...]:
     if not terms:
         return ()
     said = {t.key for t in terms}
     grams = _grams(sequence)
+    sharing = sorted({i for k in said.union(sequence) for i in postings.get(k, ())})
     scored = [
         Match(
             e.id,
             _score(e, idf, terms, grams),
             bool(said & e.keyword_keys) or any(p in grams for p in e.phrases),
         )
-        for e in entries
+        for e in (entries[i] for i in sharing)
     ]
     return tuple(sorted((m for m in scored if m.score >= MAYBE / 2), key=lambda m: -m.score))

@@ -190,7 +190,9 @@ def _cue_words() -> list[str]:
         if isinstance(value, re.Pattern):
             patterns = (value,)
         elif isinstance(value, tuple):
-            patterns = (p for item in value if isinstance(item, tuple) for p in item if isinstance(p, re.Pattern))
+            patterns = (
+                p for item in value if isinstance(item, tuple) for p in item if isinstance(p, re.Pattern)
+            )
         for pattern in patterns:
             source = re.sub(r"\\[a-zA-Z]", " ", pattern.pattern)
             for word in re.findall(r"[a-zæøå]{4,}", source):
@@ -229,7 +231,9 @@ _TARGETS = tuple(
             *_cue_words(),
             *(m for m in MONTHS if len(m) >= 4),
             *WEEKDAYS,
-            *_wordlist("næste kommende måned måneden uge ugen uger dage påske jul resten udgangen slutningen"),
+            *_wordlist(
+                "næste kommende måned måneden uge ugen uger dage påske jul resten udgangen slutningen"
+            ),
             *_wordlist("foråret efteråret sommeren vinteren månedsskiftet"),
         ]
     )
@@ -251,6 +255,8 @@ def _build_canonical() -> dict[str, str]:
     for word in ("går", "får", "når", "må", "på", "få"):
         canonical.setdefault(_plain_fold(word), word)
     canonical.update({"annullér": "annuller", "annullere": "annuller"})
+    # Chat shorthand: "sidder m det nu", "sendt t KDI", "ik færdig".
+    canonical.update({"m": "med", "t": "til", "ik": "ikke", "ikk": "ikke"})
     return canonical
 
 
@@ -369,10 +375,13 @@ def detect_language(text: str, locale: str | None = None) -> Language:
 _CLITIC_RE = re.compile(r"(?<=[a-zæøå])'(?:et|en|erne|ene|e)\b")
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+")
 # Words a full stop follows without ending the sentence: "d. 5/2", "kl. 10", "afd. for it".
-_ABBREVIATIONS = frozenset(["d", "kl", "ca", "fx", "nr", "jf", "pga", "ift", "mht", "afd", "bl", "evt", "inkl", "dvs", "osv", "mv", "st", "tlf"])
+_ABBREVIATIONS = _wordset(
+    "d kl ca fx nr jf pga ift mht afd bl evt inkl ekskl dvs osv mv st tlf vedr ang ifm iht hhv eks obs att"
+    " e.g i.e etc approx re"
+)
 
 
-def _sentences(raw: str) -> list[str]:
+def sentences(raw: str) -> list[str]:
     """The message's sentences. "1. februar", "d. 5/2" and "kl. 10" end none."""
     out: list[str] = []
     for piece in _SENTENCE_END_RE.split(raw.strip()):
@@ -396,7 +405,9 @@ _VERB_FIRST = _wordset(
     "dækker omfatter kræver betyder haster koster hedder starter slutter "
     "is are do does did have has can could should will would must may"
 )
-_SUBJECTS = _wordset("vi jeg du den det de man der vejle kommunen opgaven we you it they there this that our i")
+_SUBJECTS = _wordset(
+    "vi jeg du den det de man der vejle kommunen opgaven we you it they there this that our i"
+)
 # "tæller en midlertidig kontaktperson som ...", "er et navn nok": an article starts the subject
 # ("har en" may be a statement: "har en kontaktperson nu").
 _ARTICLES = _wordset("en et a an the")
@@ -411,7 +422,7 @@ def _is_question(raw: str, fixed: str, lexicon: Lexicon | None) -> bool:
     before its subject ("har vi ...", "er der ...", "står kontaktpersonen som ..."), or a question
     word before a verb anywhere. A statement may drop its subject ("har lige sendt skemaet"):
     then an adverb or a participle follows the verb, not a subject."""
-    if raw.rstrip().endswith("?"):
+    if raw.rstrip().endswith("?") or _WANT_TO_KNOW_RE.search(fixed):
         return True
     # A name written with a capital inside the message is a subject ("har Lone fundet en?").
     names = {w.lower() for w in re.findall(r"(?<=\w )[A-ZÆØÅ][a-zæøå]+", raw)}
@@ -421,7 +432,15 @@ def _is_question(raw: str, fixed: str, lexicon: Lexicon | None) -> bool:
             continue
         if words[0] in _WH:
             # "..., hvem der skal være underskriftsberettiget": an indirect question, not one.
-            if len(words) > 1 and words[1] in _SUBJECTS and words[0] != "mon" and words[1] not in ("det", "den", "it", "this", "that"):
+            if (
+                len(words) > 1
+                and words[1] in _SUBJECTS
+                and words[0] != "mon"
+                and words[1] not in ("det", "den", "it", "this", "that")
+            ):
+                continue
+            # "..., hvilke forvaltninger der må modtage ...": "der" after the asked noun marks one too
+            if not raw.rstrip().endswith("?") and "der" in words[2:4] and words[1] not in _FINITE:
                 continue
             return True
         if words[0] in _VERB_FIRST and len(words) > 1:
@@ -436,7 +455,25 @@ def _is_question(raw: str, fixed: str, lexicon: Lexicon | None) -> bool:
             if lexicon is not None and lexicon.names(second) and not reported:
                 return True
     words = _WORD_RE.findall(fixed)
-    return any(w in _WH and nxt in _FINITE for w, nxt in itertools.pairwise(words))
+    # "HR is checking who can cover", "vi undersøger hvem der kan": an indirect question, a statement.
+    return any(
+        w in _WH and nxt in _FINITE and (i == 0 or words[i - 1] not in _ASKING)
+        for i, (w, nxt) in enumerate(itertools.pairwise(words))
+    )
+
+
+# "jeg vil gerne vide hvilke frister ...", "I'd like to know ...": a question without a question mark.
+_WANT_TO_KNOW_RE = re.compile(
+    r"\b(?:vil|ville|skal|skulle)\s+(?:\w+\s+)?gerne\s+vide|\bgerne\s+vil\s+vide|\b(?:would|'d)\s+like\s+to\s+know"
+    r"|\bwant\s+to\s+know|\bi\s+wonder|\bjeg\s+(?:er\s+)?spørger\s+(?:bare\s+)?(?:om|fordi)"
+)
+
+
+# Verbs that take an indirect question: what follows them is not asked of the bot.
+_ASKING = _wordset(
+    "checking check checks asking asks asked finding out af wondering wonder know knows see seeing sorting figuring "
+    "undersøger undersøge tjekker tjekke afklarer afklare spørger spurgt ved vide se finder afventer venter"
+)
 _SHORT_MESSAGE = 4  # words: "glem det", "stop", "cancel that please"
 
 
@@ -464,10 +501,10 @@ _EMPTY_MENTIONS = Mentions((), (), (), (), ())
 def _focus(raw: str) -> str | None:
     """In a message of several sentences, the one that asks (the last with a question mark, else
     the last): "Min chef spørger i morgen. Hvad mangler vi?" asks about what is missing."""
-    sentences = _sentences(raw)
-    if len(sentences) < 2:
+    found = sentences(raw)
+    if len(found) < 2:
         return None
-    return next((s for s in reversed(sentences) if s.rstrip().endswith("?")), sentences[-1])
+    return next((s for s in reversed(found) if s.rstrip().endswith("?")), found[-1])
 
 
 def _prepare(raw: str, now: datetime, locale: str | None, lexicon: Lexicon | None) -> Message | None:
@@ -500,16 +537,27 @@ def _prepare(raw: str, now: datetime, locale: str | None, lexicon: Lexicon | Non
     # ("Jeg skal booke tid til PL-mødet i maj. Hvornår ligger det?").
     period = find_period(focus, now, language)
     mentions = _mentions(raw, words, focus_raw, lexicon)
-    if period is None and focus is not fixed and _names_something(fixed, mentions) and not _names_something(focus, None):
+    if (
+        period is None
+        and focus is not fixed
+        and _names_something(fixed, mentions)
+        and not _names_something(focus, None)
+    ):
         period = find_period(fixed, now, language)
     question = _is_question(raw, fixed, lexicon)
     any_period = period if focus is fixed else find_period(fixed, now, language)
-    return Message(raw, normalised, fixed, focus, words, tokens, language, period, mentions, question, any_period, now)
+    return Message(
+        raw, normalised, fixed, focus, words, tokens, language, period, mentions, question, any_period, now
+    )
 
 
 def _names_something(text: str, mentions: Mentions | None) -> bool:
-    kinds = any(pattern.search(text) for _, pattern in cues.EVENT_KINDS) or cues.EVENT.search(text) is not None
-    return kinds or (mentions is not None and (mentions.named_task() is not None or mentions.named_event() is not None))
+    kinds = (
+        any(pattern.search(text) for _, pattern in cues.EVENT_KINDS) or cues.EVENT.search(text) is not None
+    )
+    return kinds or (
+        mentions is not None and (mentions.named_task() is not None or mentions.named_event() is not None)
+    )
 
 
 def _mentions(raw: str, words: list[str], focus: str | None, lexicon: Lexicon | None) -> Mentions:
@@ -533,8 +581,24 @@ def _mentions(raw: str, words: list[str], focus: str | None, lexicon: Lexicon | 
 # --- deciding --------------------------------------------------------------------------------
 
 
+def _any_of(patterns: Iterable[re.Pattern[str] | None]) -> re.Pattern[str]:
+    """One pattern that matches where any of them does: most messages name no facet and no
+    kind of event, and one search says so faster than one per cue."""
+    return re.compile("|".join(f"(?:{p.pattern})" for p in patterns if p is not None))
+
+
+_GATES = {
+    id(table): _any_of(p for _, strong, weak in table for p in (strong, weak))
+    for table in (cues.TASK_FACETS, cues.EVENT_FACETS)
+}
+_EVENT_KIND_GATE = _any_of(p for _, p in cues.EVENT_KINDS)
+
+
 def _facet(fixed: str, table: tuple[tuple[str, re.Pattern[str], re.Pattern[str] | None], ...]) -> str | None:
     """The facet asked about: the first with a strong cue, else the first with a weak one."""
+    gate = _GATES.get(id(table))
+    if gate is not None and not gate.search(fixed):
+        return None
     for name, strong, _ in table:
         if strong.search(fixed):
             return name
@@ -545,9 +609,10 @@ def _facet(fixed: str, table: tuple[tuple[str, re.Pattern[str], re.Pattern[str] 
 
 
 def _event_kind(msg: Message) -> str | None:
-    for name, pattern in cues.EVENT_KINDS:
-        if pattern.search(msg.fixed):
-            return name
+    if _EVENT_KIND_GATE.search(msg.fixed):
+        for name, pattern in cues.EVENT_KINDS:
+            if pattern.search(msg.fixed):
+                return name
     if cues.ONE_MEETING.search(msg.fixed) and not cues.EVENT_LIST_WORDS.search(msg.fixed):
         return "programledermoede"
     return None
@@ -628,7 +693,12 @@ def _resolve_event(
 
 
 def _about_events(
-    msg: Message, lexicon: Lexicon | None, base: dict[str, object], kind: str | None, named: str | None, task: str | None
+    msg: Message,
+    lexicon: Lexicon | None,
+    base: dict[str, object],
+    kind: str | None,
+    named: str | None,
+    task: str | None,
 ) -> Understanding | None:
     """A question about events: one event (a fact of it) or a list, or None if it is not one."""
     mentions = msg.mentions
@@ -652,9 +722,10 @@ def _about_events(
     following = cues.NEXT.search(fixed) is not None
     # One event: named, or a fact of it asked, or the next of a kind, or when a kind is
     # ("hvornår er leverandørdagen"). Plural words ask for a list ("er der nogle workshops").
-    one = (not plural and (strong_facet or named is not None or following or (kind is not None and facet == "dates"))) or (
-        cues.SINGLE_NEXT.search(fixed) is not None and (kind is not None or named is not None)
-    )
+    one = (
+        not plural
+        and (strong_facet or named is not None or following or (kind is not None and facet == "dates"))
+    ) or (cues.SINGLE_NEXT.search(fixed) is not None and (kind is not None or named is not None))
     if lexicon is None:
         intent = Intent.EVENT if one else Intent.EVENTS
         chosen_facet = Facet(facet or "dates") if one else None
@@ -668,7 +739,9 @@ def _about_events(
     return Understanding(Intent.EVENTS, events=ordered, **base)  # type: ignore[arg-type]
 
 
-def _decide(msg: Message, lexicon: Lexicon | None, context: str | None, municipality: int | None) -> Understanding:
+def _decide(
+    msg: Message, lexicon: Lexicon | None, context: str | None, municipality: int | None
+) -> Understanding:
     fixed, lang = msg.fixed, msg.language
     base: dict[str, object] = {
         "language": lang,
@@ -692,9 +765,10 @@ def _decide(msg: Message, lexicon: Lexicon | None, context: str | None, municipa
     quiet = task is None and event is None and kind is None
     # "kontaktpersonen ved nedbrud": an incident word about a task named, asking a fact of it.
     task_fact = task is not None and _facet(msg.focus, _STRONG_TASK_FACETS) is not None
-    counts = (cues.COUNTS.search(fixed) is not None or (cues.COUNTS_WEAK.search(fixed) is not None and not task_fact)) and (
-        task is not None or (event is None and kind is None)
-    )
+    counts = (
+        cues.COUNTS.search(fixed) is not None
+        or (cues.COUNTS_WEAK.search(fixed) is not None and not task_fact)
+    ) and (task is not None or (event is None and kind is None))
     about_task = task is not None and (counts or task_fact)
     if (
         cues.NAMED_INCIDENT.search(fixed)
@@ -718,7 +792,11 @@ def _decide(msg: Message, lexicon: Lexicon | None, context: str | None, municipa
         return _about_task(msg, task, base, lexicon)
     if due:
         # "Jeg er væk hele næste uge. Har vi frister mens jeg er væk?": the period is the message's.
-        return Understanding(Intent.DUE, programme=programme, **{**base, "period": msg.period or msg.any_period})  # type: ignore[arg-type]
+        return Understanding(
+            Intent.DUE,
+            programme=programme,
+            **{**base, "period": msg.period or msg.any_period},  # type: ignore[arg-type]
+        )
     if outstanding or cues.OUTSTANDING.search(fixed):
         intent = Intent.DUE if msg.period is not None else Intent.OUTSTANDING
         return Understanding(intent, programme=programme, **base)  # type: ignore[arg-type]
@@ -778,4 +856,3 @@ def warm_up() -> None:
     """Load dateparser's and wordfreq's data now rather than during the first user's question."""
     warm_up_dates()
     is_word("klikbot")
-

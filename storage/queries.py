@@ -6,6 +6,8 @@ reads a few dozen rows, and the ORM's bookkeeping for them cost more than the re
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -146,6 +148,39 @@ async def task_views(db: AsyncConnection, municipality_code: int | None) -> list
     ]
 
 
+_STATUSES_OF_MUNICIPALITY = select(
+    MunicipalityTaskStatus.task_id,
+    MunicipalityTaskStatus.status,
+    MunicipalityTaskStatus.version,
+    MunicipalityTaskStatus.changed_at,
+    MunicipalityTaskStatus.changed_by_name,
+    MunicipalityTaskStatus.responsible_name,
+).where(MunicipalityTaskStatus.municipality_code == bindparam("code"))
+
+
+async def with_statuses(
+    db: AsyncConnection, catalogue: Iterable[TaskView], municipality_code: int | None
+) -> list[TaskView]:
+    """What `task_views` gives, for a catalogue already read (`task_views(db, None)` at the
+    version the turn found): only the municipality's own status rows are read."""
+    if municipality_code is None:
+        return list(catalogue)
+    rows = {r.task_id: r for r in await db.execute(_STATUSES_OF_MUNICIPALITY, {"code": municipality_code})}
+    return [
+        replace(
+            task,
+            status=row.status,
+            version=row.version,
+            changed_at=row.changed_at,
+            changed_by_name=row.changed_by_name or "",
+            responsible_name=row.responsible_name or "",
+        )
+        if (row := rows.get(task.id)) is not None
+        else task
+        for task in catalogue
+    ]
+
+
 async def programmes(db: AsyncConnection) -> list[ProgrammeView]:
     rows = await db.execute(
         select(Programme.id, Programme.name, Programme.short_name, Programme.note).order_by(Programme.name)
@@ -234,6 +269,17 @@ async def events_in(db: AsyncConnection, period: Period) -> list[EventView]:
         return min(s.starts_at for s in view.slots if period.overlaps(s.starts_at, s.ends_at))
 
     return sorted(views, key=first_slot)
+
+
+def events_within(events: Iterable[EventView], period: Period) -> list[EventView]:
+    """What `events_in` gives, for the events already read (`events_in(db, Period(None, None))`
+    at the catalogue version the turn found): no query."""
+
+    def first_slot(view: EventView) -> datetime:
+        return min(s.starts_at for s in view.slots if period.overlaps(s.starts_at, s.ends_at))
+
+    inside = [e for e in events if any(period.overlaps(s.starts_at, s.ends_at) for s in e.slots)]
+    return sorted(inside, key=first_slot)
 
 
 def _event_view(rows: list[Any]) -> EventView:

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import SessionFactory
 from storage.demo import demo_tenant_id, spread_statuses
-from storage.domain import TaskState, TaskStatus
+from storage.domain import Period, TaskState, TaskStatus
 from storage.models import Event, Municipality, MunicipalityTaskStatus, Task, Tenant
-from storage.queries import find_municipality, municipality_for_tenant
+from storage.queries import (
+    events_in,
+    events_within,
+    find_municipality,
+    municipality_for_tenant,
+    task_views,
+    with_statuses,
+)
+from storage.status_changes import Actor, Outcome, change_status, set_responsible
 
 SLIDE_COUNTS = {
     "fk-godkend-fordelingsregler": {
@@ -106,3 +116,39 @@ def test_spread_is_deterministic_and_exact() -> None:
     assert first == spread_statuses("task", codes, counts)
     assert Counter(first.values()) == counts
     assert first != spread_statuses("other-task", codes, counts)
+
+
+async def test_statuses_over_a_catalogue_read_once_equal_the_full_query(engine: AsyncEngine) -> None:
+    """A turn reads the catalogue once per catalogue version and then only the municipality's
+    statuses: the tasks it shows are exactly what the one full query gives."""
+    now = datetime.fromisoformat("2019-01-23T10:00:00+01:00")
+    actor = Actor("u1", "Mette Holm", None, demo_tenant_id(630))
+    async with engine.connect() as db:
+        changed = await change_status(db, 630, "mbp-tjek-it-miljoe", TaskStatus.STARTED, actor, "test", now)
+        assert changed.outcome is Outcome.CHANGED
+        await set_responsible(db, 630, "mbp-tjek-it-miljoe", "Mette Holm", None)
+        catalogue = await task_views(db, None)
+        for code in (630, 101, None):
+            assert await with_statuses(db, catalogue, code) == await task_views(db, code)
+        vejle = {t.id: t for t in await with_statuses(db, catalogue, 630)}
+        assert vejle["mbp-tjek-it-miljoe"].status is TaskStatus.STARTED
+        assert vejle["mbp-tjek-it-miljoe"].changed_by_name == "Mette Holm"
+        assert vejle["mbp-tjek-it-miljoe"].responsible_name == "Mette Holm"
+
+
+async def test_events_of_a_period_from_the_catalogue_read_once_equal_the_query(engine: AsyncEngine) -> None:
+    """Event answers filter the events the turn's vocabulary read: exactly what the query gives."""
+    cph = ZoneInfo("Europe/Copenhagen")
+    periods = [
+        Period(None, None),
+        Period(datetime(2019, 1, 23, 10, tzinfo=cph), None),
+        Period(datetime(2019, 3, 1, tzinfo=cph), datetime(2019, 4, 1, tzinfo=cph)),
+        Period(None, datetime(2019, 2, 6, tzinfo=cph)),
+        Period(datetime(2019, 2, 5, 9, 30, tzinfo=cph), datetime(2019, 2, 5, 10, tzinfo=cph)),
+        Period(datetime(2030, 1, 1, tzinfo=cph), None),
+    ]
+    async with engine.connect() as db:
+        everything = await events_in(db, Period(None, None))
+        assert everything
+        for period in periods:
+            assert events_within(everything, period) == await events_in(db, period), period
