@@ -173,6 +173,8 @@ class Conversation:
                             await self._status.on_confirm(db, answer, pending, incoming, asker, memory, now, lang)
                         )
                     ]
+            if pending.get("kind") == "choose_task" and len(pending.get("options", [])) == 1 and yes_or_no(text):
+                text = "1"  # "ja" to a list of one: that one
             if pending and understood.intent is not Intent.CANCEL:
                 doc = await self._status.on_pending(db, text, incoming, asker, memory, pending, now, lang)
                 if doc is not None:

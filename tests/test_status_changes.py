@@ -289,6 +289,20 @@ async def test_guided_dialog_asks_for_the_task_then_changes(bot: BotUnderTest, d
     assert (await status_of(database_url, 630, KONTAKTPUNKT_ID))[0] is TaskStatus.COMPLETED
 
 
+async def test_yes_to_a_list_of_one_task_picks_it(bot: BotUnderTest, database_url: str) -> None:
+    conversation = "a:guided-yes"
+    await bot.ask_one("sæt kontaktpunkt til fuldført", conversation_id="a:guided-yes-before")
+    question = await bot.ask_one("den er ca 50 % færdig", conversation_id=conversation)
+    assert question.card is not None
+    assert question.card["body"][0]["text"] == "Hvilken opgave → Påbegyndt?"
+    assert "1. " in question.text and "2. " not in question.text
+    # The one task left is the SKAT task, which Vejle has already started: "ja" picks it.
+    done = await bot.ask_one("ja", conversation_id=conversation)
+    assert done.card is not None
+    assert intro(done.card) == "Status er allerede Påbegyndt. Intet er ændret."
+    assert "KDI@kombit.dk" in done.text
+
+
 async def test_guided_dialog_asks_for_the_status(bot: BotUnderTest, database_url: str) -> None:
     conversation = "a:guided-2"
     question = await bot.ask_one("opdater kontaktpunkt", conversation_id=conversation)
