@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.turn_cpu                      # this checkout: ms per turn
     .venv/bin/python -m bench.turn_cpu --against ../before  # alternating rounds, paired ratio
 
-The turn is `Conversation.handle` over the demo database (SQLite), a mix of ten everyday
+The turn is `Conversation.handle` over the demo database (SQLite), `bench.turns`' ten everyday
 questions round-robin, without HTTP, so that the understanding and the answers weigh what they
 weigh. `--against DIR` runs this same script with DIR's packages first on the path (a
 `git worktree` of an earlier commit) and with this checkout's, in alternating order, and prints
@@ -25,18 +25,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-QUESTIONS = (
-    "hvilke opgaver mangler vi?",
-    "frister i næste uge",
-    "fortæl om kontaktpunkt",
-    "hvornår er næste programledermøde?",
-    "kommende arrangementer",
-    "what is due by the end of February?",
-    "hvad har frist inden 1. februar?",
-    "er der driftsforstyrrelser?",
-    "hjælp",
-    "events in March",
-)
+from bench.turns import QUESTIONS  # the same everyday questions as the HTTP benchmark
+
 NOW = "2019-01-23T10:00:00+01:00"
 VEJLE_TENANT = "00000000-0000-4000-8000-000000000630"
 
