@@ -167,7 +167,7 @@ async def _delivery_ctx(app: web.Application) -> AsyncIterator[None]:
     config = settings.delivery or WorkerConfig(tenant_rate=settings.tenant_rate)
     observability = app[OBSERVABILITY]
     transport = observability.observed(BotConnectorTransport(runtime.authentication, settings.app_id))
-    worker = DeliveryWorker(runtime.engine, transport, config)
+    worker = DeliveryWorker(runtime.engine, transport, config, pacing=runtime.pacing)
     observability.watch(runtime.engine, worker)
     app[DELIVERY] = worker
     scheduler = Scheduler(standard_jobs(runtime.engine, runtime.conversation, settings.clock()), worker.wake)
@@ -177,6 +177,9 @@ async def _delivery_ctx(app: web.Application) -> AsyncIterator[None]:
         worker.wake()
         scheduler.wake()
 
+    # A reply Teams would not take in time is queued: the worker is woken for it, and /metrics counts it.
+    runtime.bot.replies.wake = worker.wake
+    runtime.bot.replies.count = observability.count_reply
     app[OPERATOR] = OperatorContext(runtime.engine, settings.admin_token, settings.clock(), utcnow, wake)
     worker.start()
     scheduler.start()

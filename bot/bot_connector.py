@@ -13,7 +13,11 @@ from __future__ import annotations
 import asyncio
 import enum
 import json
+import random
 import time
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -22,9 +26,12 @@ import aiohttp
 from botbuilder.schema import Activity, ResourceResponse
 from msrest.serialization import Model
 
+from bot.pacing import Pacing
+
 # Every call to the Bot Connector ends within REQUEST_TIMEOUT seconds (connecting included), so
-# a connector that hangs fails the turn instead of holding it; nothing here retries (the
-# incident worker retries with backoff, up to a limit). Read at each call: tests shorten it.
+# a connector that hangs fails the turn instead of holding it. A turn's replies are retried
+# through throttling and blips within the turn's budget (ReplyBudget); proactive sends are
+# retried by the delivery worker, through its queue. Read at each call: tests shorten it.
 REQUEST_TIMEOUT = 12.0
 CONNECT_TIMEOUT = 3.0
 TIMEOUT = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT, connect=CONNECT_TIMEOUT)
@@ -44,6 +51,39 @@ class ConnectorError(Exception):
 
 class ConnectorTimeoutError(TimeoutError):
     """The Bot Connector did not answer within the request timeout (still a TimeoutError)."""
+
+
+# What Teams answers when it throttles (429) or has a blip (502, 503, 504): worth another try.
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+BACKOFF_BASE = 0.5  # seconds before the first retry when Teams gives no Retry-After
+
+
+class ReplyNotDelivered(Exception):
+    """Teams kept throttling or failing a reply until the turn's budget ran out (the caller
+    queues it for the delivery worker)."""
+
+
+@dataclass
+class ReplyBudget:
+    """A turn's replies: paced with every other send of the process (`pacing`), and retried
+    after 429, 502, 503, 504 or a dropped connection until `deadline` (time.monotonic())."""
+
+    pacing: Pacing
+    tenant: str
+    deadline: float
+    retried: Callable[[], None] = field(default=lambda: None)
+
+
+# Set for the length of a turn (bot/reply_delivery.py); proactive sends run without one.
+reply_budget: ContextVar[ReplyBudget | None] = ContextVar("klikbot_reply_budget", default=None)
+
+
+def _retryable(error: BaseException) -> bool:
+    if isinstance(error, ConnectorError):
+        return error.status in RETRY_STATUSES
+    # A reset or refused connection: nothing was taken. A timeout is not retried: the reply
+    # may have arrived, and a second one would show twice.
+    return isinstance(error, aiohttp.ClientConnectionError) and not isinstance(error, TimeoutError)
 
 
 def connector_fault(error: BaseException) -> bool:
@@ -89,9 +129,43 @@ class BotConnectorClient:
                     self._token_at = time.monotonic()
         return {"Authorization": f"Bearer {self._token}"}
 
-    async def request(self, method: str, path: str, body: dict[str, Any] | bytes | None = None) -> Any:
+    async def request(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | bytes | None = None,
+        *,
+        conversation_id: str | None = None,
+    ) -> Any:
         """Call the API; `body` is an activity as JSON, or already encoded (a broadcast sends the
-        same bytes to every conversation)."""
+        same bytes to every conversation). A send into `conversation_id` during a turn is paced
+        and retried within the turn's budget."""
+        budget = reply_budget.get()
+        if budget is None or conversation_id is None:
+            return await self._request_once(method, path, body)
+        attempt = 0
+        while True:
+            wait = budget.pacing.delay(conversation_id, budget.tenant)
+            if time.monotonic() + wait > budget.deadline:
+                raise ReplyNotDelivered(f"no room to send into {conversation_id} before the turn's budget ran out")
+            await budget.pacing.acquire(conversation_id, budget.tenant)
+            try:
+                return await self._request_once(method, path, body)
+            except Exception as error:
+                if not _retryable(error):
+                    raise
+                retry_after = error.retry_after if isinstance(error, ConnectorError) else None
+                if isinstance(error, ConnectorError) and error.status == 429:
+                    budget.pacing.block(conversation_id, retry_after if retry_after is not None else 1.0)
+                # Retry-After when Teams gives one, else exponential backoff with jitter.
+                delay = retry_after if retry_after is not None else BACKOFF_BASE * 2**attempt * random.uniform(0.5, 1.0)
+                if time.monotonic() + delay > budget.deadline:
+                    raise ReplyNotDelivered(f"{method} {path} still failing when the turn's budget ran out") from error
+                budget.retried()
+                attempt += 1
+                await asyncio.sleep(delay)
+
+    async def _request_once(self, method: str, path: str, body: dict[str, Any] | bytes | None) -> Any:
         headers = await self._headers()
         data: bytes | None
         if isinstance(body, bytes) or body is None:
@@ -181,20 +255,24 @@ class _Conversations:
         self, conversation_id: str, activity_id: str, activity: Activity
     ) -> ResourceResponse:
         path = _path("v3", "conversations", conversation_id, "activities", activity_id)
-        return _resource(await self._client.request("POST", path, activity_json(activity)))
+        return _resource(
+            await self._client.request("POST", path, activity_json(activity), conversation_id=conversation_id)
+        )
 
     async def send_to_conversation(
         self, conversation_id: str, activity: Activity | bytes
     ) -> ResourceResponse:
         path = _path("v3", "conversations", conversation_id, "activities")
         body = activity if isinstance(activity, bytes) else activity_json(activity)
-        return _resource(await self._client.request("POST", path, body))
+        return _resource(await self._client.request("POST", path, body, conversation_id=conversation_id))
 
     async def update_activity(
         self, conversation_id: str, activity_id: str, activity: Activity
     ) -> ResourceResponse:
         path = _path("v3", "conversations", conversation_id, "activities", activity_id)
-        return _resource(await self._client.request("PUT", path, activity_json(activity)))
+        return _resource(
+            await self._client.request("PUT", path, activity_json(activity), conversation_id=conversation_id)
+        )
 
     async def delete_activity(self, conversation_id: str, activity_id: str) -> None:
         await self._client.request(

@@ -26,7 +26,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.ratelimit import SlidingWindowLimiter, conversation_limiter, tenant_limiter
+from bot.pacing import Pacing
 from dialogs.incident_cards import notice_reply, resolution_text
 from dialogs.model import Reply
 from storage.db import database_unavailable
@@ -108,6 +108,7 @@ class DeliveryWorker:
         *,
         worker_id: str | None = None,
         clock: Callable[[], datetime] = utcnow,
+        pacing: Pacing | None = None,
     ) -> None:
         self.config = config or WorkerConfig()
         self._engine = engine
@@ -116,8 +117,8 @@ class DeliveryWorker:
         self.queue = DeliveryQueue(
             engine, worker_id or default_worker_id(), timedelta(seconds=self.config.lease)
         )
-        self._conversations: SlidingWindowLimiter = conversation_limiter(self.config.limiter_pad)
-        self._tenants: SlidingWindowLimiter = tenant_limiter(self.config.tenant_rate, self.config.limiter_pad)
+        # Shared with the chat's replies (bot/pacing.py), so that together they keep Teams' limits.
+        self.pacing = pacing or Pacing(self.config.tenant_rate, self.config.limiter_pad)
         self._wake = asyncio.Event()
         self._stopping = False
         self._closing = asyncio.Event()  # the recorder and heartbeat end
@@ -326,8 +327,7 @@ class DeliveryWorker:
                 return Failed(row.id, row.attempts, "the notice itself was not delivered")
             if row.kind == UPDATE and (row.post_rendered_version or 0) >= version:
                 return Sent(row.id, None, version, self._clock(), "the posted card already shows it")
-        await self._conversations.acquire(row.conversation_id)
-        await self._tenants.acquire(lane)
+        await self.pacing.acquire(row.conversation_id, lane)
         try:
             activity_id: str | None = None
             if row.kind == POST:
@@ -357,8 +357,7 @@ class DeliveryWorker:
             message = self._messages.get(row.message_id)
         if message is None:
             return Failed(row.id, row.attempts, "the message no longer exists")
-        await self._conversations.acquire(row.conversation_id)
-        await self._tenants.acquire(lane)
+        await self.pacing.acquire(row.conversation_id, lane)
         try:
             activity_id = await self._transport.post(row.service_url, row.conversation_id, message)
         except SendError as error:
@@ -379,7 +378,7 @@ class DeliveryWorker:
             if status == 429:
                 self.throttled += 1
                 delay = error.retry_after
-                self._conversations.block(row.conversation_id, delay if delay is not None else 1.0)
+                self.pacing.block(row.conversation_id, delay if delay is not None else 1.0)
             return self._retry_or_fail(row, delay, f"{status or 'timeout'}: {error}")
         return Failed(row.id, row.attempts + 1, f"{status}: {error}")
 

@@ -284,6 +284,15 @@ class Observability:
             "429 Too Many Requests answers from Teams (Bot Connector) to notice sends",
             registry=self.registry,
         )
+        self.replies = Counter(
+            "klikbot_replies",
+            "Replies in turns that Teams throttled or failed: retried (each retry), queued for the"
+            " delivery worker when the turn's budget ran out, or lost (neither sent nor queued)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        for outcome in ("retried", "queued", "lost"):
+            self.replies.labels(outcome)  # shown at 0 from the start
         self.engine: AsyncEngine | None = None
         self.worker: DeliveryWorker | None = None
         self.queue_depth: int | None = None
@@ -300,6 +309,9 @@ class Observability:
     def count_turn(self, activity_type: str, status: int, seconds: float) -> None:
         self.turns.labels(activity_type, outcome_of(status)).inc()
         self.turn_seconds.labels(activity_type).observe(seconds)
+
+    def count_reply(self, outcome: str) -> None:
+        self.replies.labels(outcome).inc()
 
     def count_send(self, kind: str, status: int | None) -> None:
         if status is None:

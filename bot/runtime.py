@@ -17,6 +17,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.connector import SharedClientsAuthentication, create_authentication
+from bot.pacing import Pacing
+from bot.reply_delivery import ReplyDelivery
 from bot.settings import Settings, SettingsError
 from bot.state_storage import SqlStorage
 from bot.teams_bot import KlikBot
@@ -42,6 +44,7 @@ class Runtime:
     bot: KlikBot
     authentication: SharedClientsAuthentication
     http: aiohttp.ClientSession  # one session for every outbound call the bot makes itself
+    pacing: Pacing  # Teams' limits, shared by the chat's replies and the delivery worker
 
 
 def _current_revision(connection: Connection) -> str | None:
@@ -139,7 +142,8 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         )
         conversation_state = ConversationState(SqlStorage(StateStore(engine)))
         http = aiohttp.ClientSession()
-        bot = KlikBot(conversation, conversation_state)
+        pacing = Pacing(settings.tenant_rate)
+        bot = KlikBot(conversation, conversation_state, ReplyDelivery(engine, pacing))
         authentication = create_authentication(
             settings.app_id,
             settings.app_password,
@@ -151,7 +155,9 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             credentials_factory=settings.credentials_factory,
             engine=engine,
         )
-        yield Runtime(settings, engine, sessions, conversation, conversation_state, bot, authentication, http)
+        yield Runtime(
+            settings, engine, sessions, conversation, conversation_state, bot, authentication, http, pacing
+        )
     finally:
         if http is not None:
             await http.close()

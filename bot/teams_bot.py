@@ -12,8 +12,9 @@ from botbuilder.schema import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValu
 from botbuilder.schema.teams import TeamInfo
 
 from bot import registry
-from bot.activities import team_of, tenant_of, to_activity, to_incoming
+from bot.activities import team_of, tenant_of, to_incoming
 from bot.bot_connector import BotConnectorClient, ConnectorError, team_member_count
+from bot.reply_delivery import ReplyDelivery
 from bot.state_storage import ETagConflictError
 from dialogs.answers import say
 from dialogs.cards import CARD_CONTENT_TYPE
@@ -41,13 +42,20 @@ def database_unavailable_text(lang: Language) -> str:
 
 
 class KlikBot(TeamsActivityHandler):  # type: ignore[misc]
-    def __init__(self, conversation: Conversation, conversation_state: ConversationState) -> None:
+    def __init__(
+        self, conversation: Conversation, conversation_state: ConversationState, replies: ReplyDelivery
+    ) -> None:
         super().__init__()
         self._conversation = conversation
         self._state = conversation_state
         self._memory = conversation_state.create_property("memory")
+        self.replies = replies
 
     async def on_turn(self, turn_context: TurnContext) -> None:
+        with self.replies.turn(turn_context.activity):
+            await self._turn(turn_context)
+
+    async def _turn(self, turn_context: TurnContext) -> None:
         await super().on_turn(turn_context)
         try:
             await self._state.save_changes(turn_context)
@@ -75,13 +83,8 @@ class KlikBot(TeamsActivityHandler):  # type: ignore[misc]
         await self._memory.set(turn_context, memory.to_dict())
         card_id = turn_context.activity.reply_to_id
         for reply in replies:
-            activity = to_activity(reply)
-            if reply.replaces_card and card_id:
-                # An Action.Submit from a card: show the result on that card, in place.
-                activity.id = card_id
-                await turn_context.update_activity(activity)
-            else:
-                await turn_context.send_activity(activity)
+            # An Action.Submit from a card: show the result on that card, in place.
+            await self.replies.send(turn_context, reply, replacing=card_id if reply.replaces_card else None)
 
     async def on_adaptive_card_invoke(
         self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
@@ -113,7 +116,7 @@ class KlikBot(TeamsActivityHandler):  # type: ignore[misc]
         await self._memory.set(turn_context, memory.to_dict())
         card = replies[0].card if replies else None
         for extra in replies[1:]:
-            await turn_context.send_activity(to_activity(extra))
+            await self.replies.send(turn_context, extra)
         return AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=card)
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
@@ -176,7 +179,7 @@ class KlikBot(TeamsActivityHandler):  # type: ignore[misc]
         lang = detect_language("", activity.locale)
         async with self._conversation.reading() as db:
             asker = await self._conversation.asker(db, tenant_of(activity))
-        await turn_context.send_activity(to_activity(to_reply(welcome_answer(asker, lang))))
+        await self.replies.send(turn_context, to_reply(welcome_answer(asker, lang)))
 
     async def _team_too_large(self, turn_context: TurnContext) -> bool:
         team_id = team_of(turn_context.activity)

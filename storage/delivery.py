@@ -25,6 +25,7 @@ from sqlalchemy import Table, and_, bindparam, case, exists, func, literal, or_,
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.models import ConversationRef, NoticeDelivery, OutboxMessage
+from storage.subscriptions import ConversationInfo, base_conversation_id, remember
 
 _ND = cast(Table, NoticeDelivery.__table__)
 _REF = cast(Table, ConversationRef.__table__)
@@ -407,6 +408,16 @@ async def enqueue_message(db: AsyncConnection, message_id: int, recipients: Any,
     columns = ["message_id", *_QUEUED_COLUMNS[1:]]
     result = await db.execute(_ND.insert().from_select(columns, chosen))
     return int(result.rowcount or 0)
+
+
+async def queue_reply(db: AsyncConnection, info: ConversationInfo, body: str, now: datetime) -> int:
+    """A turn's reply that Teams would not take in time: queued for its conversation (recorded
+    first if the bot did not know it), for the delivery worker to send with the proactive
+    messages. The number of rows queued: 0 if the conversation is no longer active."""
+    await remember(db, info, now)
+    conversation_id = base_conversation_id(info.conversation_id)
+    message_id = await add_message(db, f"reply:{conversation_id}", body, now)
+    return await enqueue_message(db, message_id, _REF.c.conversation_id == conversation_id, now)
 
 
 async def message_bodies(db: AsyncConnection, ids: Sequence[int]) -> dict[int, str]:

@@ -58,6 +58,13 @@ class FakeConnector:
     always: dict[str, int] = field(default_factory=dict)
     # Every request with its answer: (method, conversation id, status, time.monotonic()).
     attempts: list[tuple[str, str, int, float]] = field(default_factory=list)
+    # Teams' limits, enforced as Teams does (429 with Retry-After) when set: per conversation
+    # 7 a second, 8 in 2 s, 60 in 30 s, 1,800 an hour, and `app_per_second` across all.
+    teams_limits: bool = False
+    app_per_second: int | None = None
+    throttled: int = 0  # 429s answered because a limit was exceeded
+    _taken_at: dict[str, list[float]] = field(default_factory=dict)
+    _app_taken_at: list[float] = field(default_factory=list)
     # While set to an unset Event, sends wait on it (to hold a broadcast mid-flight).
     gate: asyncio.Event | None = None
     waiting: int = 0  # requests that have waited at the gate
@@ -113,7 +120,10 @@ class FakeConnector:
             self._notify()
             await self.gate.wait()
         status, retry_after = 200, None
-        if conversation_id in self.always:
+        if self.teams_limits and self._over_limit(conversation_id):
+            self.throttled += 1
+            status, retry_after = 429, 1.0
+        elif conversation_id in self.always:
             status = self.always[conversation_id]
         elif self.script.get(conversation_id):
             status, retry_after = self.script[conversation_id].pop(0)
@@ -124,6 +134,10 @@ class FakeConnector:
             return web.json_response(
                 {"error": {"code": "Scripted", "message": f"scripted {status}"}}, status=status, headers=headers
             )
+        if self.teams_limits:
+            now = time.monotonic()
+            self._taken_at.setdefault(conversation_id.split(";messageid=", 1)[0], []).append(now)
+            self._app_taken_at.append(now)
         received = Received(
             method=method,
             path=request.path,
@@ -140,6 +154,16 @@ class FakeConnector:
             self.invalid_cards.append((received.card, errors))
         self._notify()
         return web.json_response({"id": received.response_id})
+
+    def _over_limit(self, conversation_id: str) -> bool:
+        now = time.monotonic()
+        taken = self._taken_at.get(conversation_id.split(";messageid=", 1)[0], [])
+        for count, seconds in ((7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0)):
+            if sum(1 for t in taken if now - t < seconds) >= count:
+                return True
+        return self.app_per_second is not None and (
+            sum(1 for t in self._app_taken_at if now - t < 1.0) >= self.app_per_second
+        )
 
     async def _reply(self, request: web.Request) -> web.Response:
         return await self._record(request, "reply")
