@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from contextvars import ContextVar
 from typing import Any
 
 from botbuilder.schema import Activity, ActivityTypes, Attachment
@@ -71,6 +72,11 @@ def team_of(activity: Activity) -> str | None:
     return team_id if isinstance(team_id, str) and team_id else None
 
 
+# Set by the authentication (bot/connector.py) for the length of a turn: "channel" when the Bot
+# Framework channel's token vouched for the activity's service URL, else "noauth".
+turn_origin: ContextVar[str] = ContextVar("klikbot_turn_origin", default="noauth")
+
+
 def to_incoming(activity: Activity) -> Incoming:
     sender = activity.from_property
     conversation = activity.conversation
@@ -96,6 +102,7 @@ def to_incoming(activity: Activity) -> Incoming:
         channel_id=activity.channel_id or "",
         activity_id=activity.id,
         timezone=activity.local_timezone if isinstance(activity.local_timezone, str) else None,
+        origin="terminal" if activity.channel_id == "terminal" else turn_origin.get(),
     )
 
 

@@ -36,8 +36,10 @@ from botframework.connector.auth import (
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.activities import turn_origin
 from bot.bot_connector import BotConnectorClient
 from storage.models import ConversationRef
+from storage.subscriptions import CHANNEL, NOAUTH, UNKNOWN
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,24 @@ class UntrustedServiceUrl(PermissionError):
             f"refusing to send to {service_url!r}: no authenticated activity came from that service URL"
         )
         self.service_url = service_url
+
+
+# Where Teams' Bot Connector lives (the public cloud, GCC, GCC High, DoD). A conversation_ref
+# row older than its `origin` column is trusted only at one of these hosts.
+MICROSOFT_SERVICE_HOSTS = (
+    "smba.trafficmanager.net",
+    "smba.infra.gcc.teams.microsoft.com",
+    "smba.infra.gov.teams.microsoft.us",
+    "smba.infra.dod.teams.microsoft.us",
+)
+
+
+def microsoft_service_url(url: str) -> bool:
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    return parts.scheme.lower() == "https" and (
+        host in MICROSOFT_SERVICE_HOSTS or host.endswith(".botframework.com")
+    )
 
 
 def normalized_service_url(url: str) -> str:
@@ -76,10 +96,16 @@ class TrustedServiceUrls:
             return True
         if self._engine is None:
             return False
-        # Teams uses a handful of service URLs, so the distinct ones are few.
+        # Teams uses a handful of service URLs, so the distinct ones are few. Only rows that an
+        # authenticated channel activity wrote count: not no-auth mode's, not `klikbot chat`'s.
+        ref = ConversationRef.__table__.c
         async with self._engine.connect() as db:
-            stored = (await db.execute(select(ConversationRef.service_url).distinct())).scalars().all()
-        self._urls.update(normalized_service_url(url) for url in stored)
+            rows = (await db.execute(select(ref.service_url, ref.origin).distinct())).all()
+        self._urls.update(
+            normalized_service_url(row.service_url)
+            for row in rows
+            if row.origin == CHANNEL or (row.origin == UNKNOWN and microsoft_service_url(row.service_url))
+        )
         return wanted in self._urls
 
 
@@ -151,6 +177,9 @@ class SharedClientsAuthentication(BotFrameworkAuthentication):  # type: ignore[m
         if self.trusted is not None and activity.service_url:
             # The token was valid for this service URL (its `serviceurl` claim matched).
             self.trusted.add(activity.service_url)
+            turn_origin.set(CHANNEL)
+        else:
+            turn_origin.set(NOAUTH)
         if result.connector_factory is not None:
             result.connector_factory = self._factory(result.connector_factory)
         return result

@@ -36,6 +36,9 @@ class Incoming:
     channel_id: str = ""  # the Bot Framework channel ("msteams", "emulator", "terminal")
     activity_id: str | None = None
     timezone: str | None = None  # the client's IANA time zone, when Teams gives one (localTimezone)
+    # How it reached the bot: "channel" (a token the Bot Framework signed for its service URL),
+    # "noauth" (no-auth mode, or a token that does not vouch for the URL), "terminal".
+    origin: str = "noauth"
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,7 @@ def conversation_info(incoming: Incoming, lang: Language) -> ConversationInfo:
         team_id=incoming.team_id,
         channel=incoming.channel_id or "msteams",
         lang=lang,
+        origin=incoming.origin,
     )
 
 

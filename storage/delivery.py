@@ -25,7 +25,7 @@ from sqlalchemy import Table, and_, bindparam, case, exists, func, literal, or_,
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.models import ConversationRef, NoticeDelivery, OutboxMessage
-from storage.subscriptions import ConversationInfo, base_conversation_id, remember
+from storage.subscriptions import TERMINAL, ConversationInfo, base_conversation_id, remember
 
 _ND = cast(Table, NoticeDelivery.__table__)
 _REF = cast(Table, ConversationRef.__table__)
@@ -359,7 +359,7 @@ async def enqueue_posts(db: AsyncConnection, incident_id: int, systems: Sequence
     matches = [_REF.c.systems == ""]
     matches += [_REF.c.systems.contains(f"|{s}|", autoescape=True) for s in systems]
     chosen = _to_conversations(literal(incident_id).label("incident_id"), POST, now).where(
-        _REF.c.active.is_(True), _REF.c.subscribed.is_(True), or_(*matches)
+        _REF.c.active.is_(True), _REF.c.subscribed.is_(True), _REF.c.origin != TERMINAL, or_(*matches)
     )
     result = await db.execute(_ND.insert().from_select(_QUEUED_COLUMNS, chosen))
     return int(result.rowcount or 0)
@@ -403,7 +403,7 @@ async def enqueue_message(db: AsyncConnection, message_id: int, recipients: Any,
     """Queue an outbox message for every active conversation matching `recipients` (a condition
     on conversation_ref), in one INSERT ... SELECT."""
     chosen = _to_conversations(literal(message_id).label("message_id"), MESSAGE, now).where(
-        _REF.c.active.is_(True), recipients
+        _REF.c.active.is_(True), _REF.c.origin != TERMINAL, recipients
     )
     columns = ["message_id", *_QUEUED_COLUMNS[1:]]
     result = await db.execute(_ND.insert().from_select(columns, chosen))

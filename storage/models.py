@@ -268,6 +268,8 @@ class ConversationRef(Base):
     conversation_type: Mapped[str] = mapped_column(String(16))  # personal, channel, groupChat
     team_id: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
     channel: Mapped[str] = mapped_column(String(32), default="msteams")  # the Bot Framework channel
+    # Who vouched for service_url: channel, noauth, terminal, unknown (storage/subscriptions.py).
+    origin: Mapped[str] = mapped_column(String(16), default="unknown", server_default="unknown")
     lang: Mapped[str] = mapped_column(String(8), default="da")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     inactive_reason: Mapped[str] = mapped_column(String(200), default="")

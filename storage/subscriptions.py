@@ -27,6 +27,13 @@ _SYSTEM = re.compile(r"^[0-9A-ZÆØÅÉÜÖÄ][0-9A-ZÆØÅÉÜÖÄ .\-/]{0,39}$
 MAX_SYSTEMS = 10
 
 
+# Where a conversation_ref row came from, which decides whether the bot's token may go to its
+# service URL (bot/connector.py): an activity whose token the Bot Framework channel signed for
+# that service URL; no-auth mode (nobody vouched for the URL); `klikbot chat` (never a network
+# send); or a row older than this column (trusted only at Microsoft's Teams service hosts).
+CHANNEL, NOAUTH, TERMINAL, UNKNOWN = "channel", "noauth", "terminal", "unknown"
+
+
 @dataclass(frozen=True, slots=True)
 class ConversationInfo:
     conversation_id: str
@@ -36,6 +43,7 @@ class ConversationInfo:
     team_id: str | None = None
     channel: str = "msteams"
     lang: str = "da"
+    origin: str = UNKNOWN  # CHANNEL, NOAUTH, TERMINAL
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +86,7 @@ async def remember(db: AsyncConnection, info: ConversationInfo, now: datetime) -
         "conversation_type": info.conversation_type,
         "team_id": info.team_id,
         "channel": info.channel,
+        "origin": info.origin,
         "active": True,
         "inactive_reason": "",
         "updated_at": now,

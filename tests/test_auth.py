@@ -30,15 +30,17 @@ from botframework.connector.auth import (
 )
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
+from sqlalchemy import select
 
 from bot.app import RUNTIME
-from bot.connector import UntrustedServiceUrl, create_authentication
+from bot.connector import TrustedServiceUrls, UntrustedServiceUrl, create_authentication
 from bot.notice_transport import BotConnectorTransport
 from bot.settings import Settings, SettingsError
 from dialogs.model import Reply
 from storage import subscriptions
 from storage.db import create_engine
-from storage.subscriptions import ConversationInfo
+from storage.models import ConversationRef
+from storage.subscriptions import CHANNEL, NOAUTH, TERMINAL, UNKNOWN, ConversationInfo
 from tests.conftest import DEMO_NOW
 from tests.fake_connector import FakeConnector
 from tests.harness import VEJLE, BotUnderTest, start_bot
@@ -386,7 +388,9 @@ async def test_service_urls_stored_from_authenticated_turns_are_trusted(
         async with engine.begin() as db:
             await subscriptions.remember(
                 db,
-                ConversationInfo(f"a:{uuid.uuid4().hex}", region.url + "/", VEJLE, "personal"),
+                ConversationInfo(
+                    f"a:{uuid.uuid4().hex}", region.url + "/", VEJLE, "personal", origin=CHANNEL
+                ),
                 datetime.now(UTC),
             )
     finally:
@@ -400,6 +404,84 @@ async def test_service_urls_stored_from_authenticated_turns_are_trusted(
     with pytest.raises(UntrustedServiceUrl):
         await transport.post(crafted.url + "/", "a:elsewhere", Reply(text="hej"))
     assert crafted.attempts == []
+
+
+async def _store(database_url: str, *infos: ConversationInfo) -> None:
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as db:
+            for info in infos:
+                await subscriptions.remember(db, info, datetime.now(UTC))
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("origin", [NOAUTH, TERMINAL, UNKNOWN])
+async def test_stored_service_urls_not_from_an_authenticated_channel_are_not_trusted(
+    secured: CredentialedBot, database_url: str, origin: str
+) -> None:
+    """A row written by `klikbot chat`, by the bot in no-auth mode, or before rows said where
+    they came from: with credentials the bot's token does not go to its service URL."""
+    elsewhere = await secured.other_connector()
+    await _store(
+        database_url, ConversationInfo("a:elsewhere", elsewhere.url + "/", VEJLE, "personal", origin=origin)
+    )
+    with pytest.raises(UntrustedServiceUrl):
+        await secured.transport().post(elsewhere.url + "/", "a:elsewhere", Reply(text="Driftsmeddelelse"))
+    assert elsewhere.attempts == []
+
+
+async def test_rows_from_before_the_origin_column_stay_trusted_at_microsofts_teams_hosts(
+    database_url: str,
+) -> None:
+    await _store(
+        database_url,
+        ConversationInfo(
+            "a:emea", "https://smba.trafficmanager.net/emea/", VEJLE, "personal", origin=UNKNOWN
+        ),
+        ConversationInfo(
+            "a:fake", "https://smba.trafficmanager.net.attacker.example/", VEJLE, "personal", origin=UNKNOWN
+        ),
+        ConversationInfo("a:http", "http://smba.trafficmanager.net/emea/", VEJLE, "personal", origin=UNKNOWN),
+    )
+    engine = create_engine(database_url)
+    try:
+        trusted = TrustedServiceUrls(engine)
+        assert await trusted.contains("https://smba.trafficmanager.net/emea")
+        assert not await trusted.contains("https://smba.trafficmanager.net.attacker.example/")
+        assert not await trusted.contains("http://smba.trafficmanager.net/emea/")
+    finally:
+        await engine.dispose()
+
+
+async def test_each_conversation_records_who_vouched_for_its_service_url(
+    secured: CredentialedBot, database_url: str
+) -> None:
+    """An install with the channel's token is recorded as the channel's; in no-auth mode, as
+    no-auth mode's (and no longer trusted once credentials are set)."""
+    body = secured.bot.activity(
+        None, activity_type="installationUpdate", action="add", conversation_id="a:signed"
+    )
+    assert await secured.post(body, channel_token(body["serviceUrl"])) in (200, 201)
+    secured.connector.take()
+    bot, connector = await start_bot(database_url, now=DEMO_NOW)
+    try:
+        body = bot.activity(
+            None, activity_type="installationUpdate", action="add", conversation_id="a:noauth"
+        )
+        assert (await bot.post(body)).status in (200, 201)
+    finally:
+        await bot.http.close()
+        await bot.server.close()
+        await connector.close()
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as db:
+            rows = await db.execute(select(ConversationRef.conversation_id, ConversationRef.origin))
+            origins = {row.conversation_id: row.origin for row in rows}
+    finally:
+        await engine.dispose()
+    assert origins["a:signed"] == CHANNEL and origins["a:noauth"] == NOAUTH
 
 
 async def test_no_auth_mode_sends_where_the_activity_says(database_url: str) -> None:

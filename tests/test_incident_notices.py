@@ -13,8 +13,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.broadcast import WorkerConfig
+from storage import subscriptions
 from storage.db import create_engine
 from storage.models import ConversationRef, Incident
+from storage.subscriptions import TERMINAL, ConversationInfo
 from tests.conftest import DEMO_NOW
 from tests.harness import KOMBIT, VEJLE, BotUnderTest, running_bot
 
@@ -499,3 +501,33 @@ async def test_updates_at_once_each_get_their_own_version(notice_bot: BotUnderTe
     assert status == 200
     messages = [u["message"] for u in report["updates"]]
     assert sorted(m for m in messages if m.startswith("Opdatering")) == sorted(u["message"] for u in updates)
+
+
+async def test_a_conversation_of_klikbot_chat_never_gets_a_network_send(
+    notice_bot: BotUnderTest, database_url: str
+) -> None:
+    """`klikbot chat` records its conversation too (channel "terminal"): even when its row names
+    a reachable service URL, nothing is queued for it, so nothing is sent there."""
+    await install(notice_bot, "a:personal-real", "personal")
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as db:
+            await subscriptions.remember(
+                db,
+                ConversationInfo(
+                    "terminal-1a2b3c4d",
+                    notice_bot.connector.url + "/",
+                    VEJLE,
+                    "personal",
+                    channel="terminal",
+                    origin=TERMINAL,
+                ),
+                DEMO_NOW,
+            )
+    finally:
+        await engine.dispose()
+    status, created = await call(notice_bot, "POST", "/api/incidents", ADGANGSSTYRING)
+    assert status == 201 and created["queued"] == 1
+    await notice_bot.connector.wait_for(lambda: len(notice_bot.connector.received) >= 1)
+    await settled(notice_bot, created["id"])
+    assert [r.conversation_id for r in notice_bot.connector.take()] == ["a:personal-real"]
