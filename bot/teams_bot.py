@@ -12,7 +12,7 @@ from botbuilder.schema import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValu
 from botbuilder.schema.teams import TeamInfo
 
 from bot import registry
-from bot.activities import team_of, tenant_of, to_activity, to_incoming
+from bot.activities import team_of, tenant_disagreement, tenant_of, to_activity, to_incoming
 from bot.bot_connector import BotConnectorClient, ConnectorError, team_member_count
 from bot.state_storage import ETagConflictError
 from dialogs.answers import say
@@ -48,6 +48,13 @@ class KlikBot(TeamsActivityHandler):  # type: ignore[misc]
         self._memory = conversation_state.create_property("memory")
 
     async def on_turn(self, turn_context: TurnContext) -> None:
+        disagreeing = tenant_disagreement(turn_context.activity)
+        if disagreeing:
+            # tenant_of gives None: the sender is an unknown tenant for the whole turn.
+            log.warning(
+                "the activity names different tenants (%s): its sender is treated as an unknown tenant",
+                ", ".join(disagreeing),
+            )
         await super().on_turn(turn_context)
         try:
             await self._state.save_changes(turn_context)
