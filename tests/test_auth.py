@@ -628,7 +628,12 @@ async def test_the_metadata_url_changes_only_how_incoming_tokens_are_checked(
     Bot Connector, exactly as botbuilder's public cloud setup does (nothing is fetched here)."""
     url = "https://smba.trafficmanager.net/emea/"
     async with ClientSession() as http:
-        for override in ({}, {"openid_metadata_url": "http://127.0.0.1:1/openid", "token_issuer": ISSUER}):
+        overrides: list[dict[str, Any]] = [
+            {},
+            {"openid_metadata_url": "http://127.0.0.1:1/openid", "token_issuer": ISSUER},
+            {"emulator_openid_metadata_url": "http://127.0.0.1:1/emulator", "allow_emulator_tokens": True},
+        ]
+        for override in overrides:
             authentication = create_authentication(APP_ID, "test-secret", app_type, tenant, http, **override)
             assert authentication.get_originating_audience() == BOT_CONNECTOR_SCOPE
             assert authentication.trusted is not None
