@@ -21,25 +21,49 @@ _CONVERSATION_TYPES: dict[str, ConversationType] = {
 }
 
 
-def tenant_of(activity: Activity) -> str | None:
-    """The tenant of a Teams activity, lower-cased. Teams sends `conversation.tenantId`, which
+def _tenant_places(activity: Activity) -> list[tuple[str, object]]:
+    """Where a Teams activity names its tenant. Teams sends `conversation.tenantId`, which
     botbuilder's model (expecting "tenantID") leaves in additional_properties, and CloudAdapter
     does not copy `channelData.tenant.id` over: so all three places are read."""
-    candidates: list[object] = []
+    places: list[tuple[str, object]] = []
     conversation = activity.conversation
     if conversation is not None:
-        candidates.append(getattr(conversation, "tenant_id", None))
+        places.append(("conversation.tenantID", getattr(conversation, "tenant_id", None)))
         extra = getattr(conversation, "additional_properties", None) or {}
-        candidates.append(extra.get("tenantId"))
+        places.append(("conversation.tenantId", extra.get("tenantId")))
     channel_data = activity.channel_data
     if isinstance(channel_data, dict):
         tenant = channel_data.get("tenant")
         if isinstance(tenant, dict):
-            candidates.append(tenant.get("id"))
-    for candidate in candidates:
-        if isinstance(candidate, str) and candidate.strip():
-            return candidate.strip().lower()
-    return None
+            places.append(("channelData.tenant.id", tenant.get("id")))
+    return places
+
+
+def _named(places: list[tuple[str, object]]) -> dict[str, str]:
+    """The tenant each place names, lower-cased; places naming none are left out."""
+    return {
+        place: value.strip().lower() for place, value in places if isinstance(value, str) and value.strip()
+    }
+
+
+def consistent_tenant(places: list[tuple[str, object]]) -> str | None:
+    """The one tenant the places name, or None: none named, or they disagree. A sender whose
+    activity names two tenants is an unknown tenant, never either of them."""
+    tenants = set(_named(places).values())
+    return tenants.pop() if len(tenants) == 1 else None
+
+
+def tenant_of(activity: Activity) -> str | None:
+    """The tenant of a Teams activity, lower-cased, when every place that names one
+    (`conversation.tenantId`, `conversation.tenantID`, `channelData.tenant.id`) names the same;
+    else None (an unknown tenant)."""
+    return consistent_tenant(_tenant_places(activity))
+
+
+def tenant_disagreement(activity: Activity) -> list[str]:
+    """The places of an activity that name different tenants (empty when they agree)."""
+    named = _named(_tenant_places(activity))
+    return sorted(named) if len(set(named.values())) > 1 else []
 
 
 def text_without_mentions(activity: Activity) -> str:

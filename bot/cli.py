@@ -160,6 +160,11 @@ def _serve(settings: Settings, host: str, port: int) -> int:
             settings.app_type,
             settings.openid_metadata_url or "the public Azure cloud",
         )
+        if settings.allow_emulator_tokens:
+            log.warning(
+                "KLIKBOT_ALLOW_EMULATOR_TOKENS is on: Bot Framework Emulator tokens are accepted, "
+                "and the service URL of their activities is trusted; for local development only"
+            )
     settings = _with_public_url(settings, host, port)
 
     def listening(*_: object) -> None:  # aiohttp calls it once every socket is bound

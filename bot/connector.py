@@ -13,6 +13,13 @@ came in on an activity whose token was valid (its `serviceurl` claim matches, wh
 checks), in this process or in another (table conversation_ref, written only from
 authenticated turns). Any other URL is refused before a client exists, so a crafted
 `serviceUrl` cannot make the bot send its token or messages elsewhere.
+
+Before botbuilder sees a token, the bot refuses the ones botbuilder would let through too
+easily (`token_refusal`): any token without an expiry (PyJWT checks `exp` only when present),
+a skill's (the bot takes no skill calls), and, unless KLIKBOT_ALLOW_EMULATOR_TOKENS is on, a
+token botbuilder would check as the Bot Framework Emulator's. That branch checks neither the
+audience nor a `serviceurl` claim, so the bot's own token for the Bot Connector, replayed, would
+pass it and make any service URL trusted.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
+import jwt
 from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import CallerIdConstants
 from botframework.connector.auth import (
@@ -30,7 +38,9 @@ from botframework.connector.auth import (
     BotFrameworkAuthentication,
     ClaimsIdentity,
     ConnectorFactory,
+    EmulatorValidation,
     ServiceClientCredentialsFactory,
+    SkillValidation,
     UserTokenClient,
 )
 from sqlalchemy import select
@@ -70,6 +80,35 @@ def microsoft_service_url(url: str) -> bool:
     return parts.scheme.lower() == "https" and (
         host in MICROSOFT_SERVICE_HOSTS or host.endswith(".botframework.com")
     )
+
+
+def token_refusal(auth_header: str, *, app_id: str, allow_emulator: bool) -> str | None:
+    """Why the bot refuses the token in an Authorization header before botbuilder checks it
+    (None: botbuilder decides). Only the unverified claims are read here: botbuilder verifies the
+    signature of whatever passes, and a payload without `exp` has none once verified either."""
+    if not auth_header:
+        return None  # botbuilder: 401 with credentials, the anonymous caller without
+    scheme, _, token = auth_header.partition(" ")
+    if scheme != "Bearer" or not token:
+        return "the Authorization header is not a bearer token"
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return "the token is not a JWT"
+    expiry = claims.get("exp")
+    if not isinstance(expiry, int | float) or isinstance(expiry, bool):
+        return "the token has no expiry (exp)"
+    # The branches in botbuilder's order (JwtTokenValidation.validate_auth_header).
+    if SkillValidation.is_skill_claim(claims):
+        return "a skill's token: the bot takes no skill calls"
+    if claims.get("iss") in EmulatorValidation.TO_BOT_FROM_EMULATOR_TOKEN_VALIDATION_PARAMETERS.issuer:
+        if not allow_emulator:
+            return "a Bot Framework Emulator token, and KLIKBOT_ALLOW_EMULATOR_TOKENS is off"
+        if claims.get("aud") != app_id:
+            # The Emulator's token is for this app ({app id}/.default). One for the Bot Connector
+            # is the bot's own, replayed; botbuilder would trust its service URL and fail after.
+            return "an Emulator token that is not for this app"
+    return None
 
 
 def normalized_service_url(url: str) -> str:
@@ -146,9 +185,14 @@ class SharedClientsAuthentication(BotFrameworkAuthentication):  # type: ignore[m
         inner: BotFrameworkAuthentication,
         http: aiohttp.ClientSession,
         trusted: TrustedServiceUrls | None = None,
+        *,
+        app_id: str = "",
+        allow_emulator_tokens: bool = False,
     ) -> None:
         self._inner = inner
         self._http = http
+        self._app_id = app_id
+        self._allow_emulator_tokens = allow_emulator_tokens
         # None: no-auth mode (loopback only), where the bot sends wherever an activity says.
         self.trusted = trusted
         # Keyed by (service URL, audience): one app's clients per Bot Connector endpoint.
@@ -158,7 +202,16 @@ class SharedClientsAuthentication(BotFrameworkAuthentication):  # type: ignore[m
     def _factory(self, inner: ConnectorFactory) -> SharedConnectorFactory:
         return SharedConnectorFactory(inner, self._connectors, self._http, self.trusted)
 
+    def _refuse_odd_tokens(self, auth_header: str | None) -> None:
+        refusal = token_refusal(
+            auth_header or "", app_id=self._app_id, allow_emulator=self._allow_emulator_tokens
+        )
+        if refusal is not None:
+            log.info("refused an activity: %s", refusal)
+            raise PermissionError(f"the request's token is not accepted: {refusal}")
+
     async def authenticate_request(self, activity: Any, auth_header: str) -> AuthenticateRequestResult:
+        self._refuse_odd_tokens(auth_header)
         try:
             result = await self._inner.authenticate_request(activity, auth_header)
         except PermissionError as error:
@@ -175,9 +228,12 @@ class SharedClientsAuthentication(BotFrameworkAuthentication):  # type: ignore[m
             log.info("refused an activity: %s: %s", type(error).__name__, error)
             raise PermissionError(f"the request's token is not valid: {type(error).__name__}") from error
         if self.trusted is not None and activity.service_url:
-            # The token was valid for this service URL (its `serviceurl` claim matched).
+            # The token was valid for this service URL (its `serviceurl` claim matched); an
+            # Emulator token (only with KLIKBOT_ALLOW_EMULATOR_TOKENS) vouches for no URL, so its
+            # conversations are recorded as no-auth mode's, trusted for this process's replies only.
             self.trusted.add(activity.service_url)
-            turn_origin.set(CHANNEL)
+            emulator = EmulatorValidation.is_token_from_emulator(auth_header)
+            turn_origin.set(NOAUTH if emulator else CHANNEL)
         else:
             turn_origin.set(NOAUTH)
         if result.connector_factory is not None:
@@ -187,6 +243,7 @@ class SharedClientsAuthentication(BotFrameworkAuthentication):  # type: ignore[m
     async def authenticate_streaming_request(
         self, auth_header: str, channel_id_header: str
     ) -> AuthenticateRequestResult:
+        self._refuse_odd_tokens(auth_header)
         return await self._inner.authenticate_streaming_request(auth_header, channel_id_header)
 
     def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
@@ -212,6 +269,7 @@ class SharedClientsAuthentication(BotFrameworkAuthentication):  # type: ignore[m
         return str(self._inner.get_originating_audience())
 
     async def authenticate_channel_request(self, auth_header: str) -> ClaimsIdentity:
+        self._refuse_odd_tokens(auth_header)
         return await self._inner.authenticate_channel_request(auth_header)
 
     async def close(self) -> None:
@@ -231,16 +289,18 @@ class _Config:
         tenant_id: str,
         openid_metadata_url: str | None = None,
         token_issuer: str | None = None,
+        emulator_openid_metadata_url: str | None = None,
     ) -> None:
         self.APP_ID = app_id
         self.APP_PASSWORD = password
         self.APP_TYPE = app_type
         self.APP_TENANTID = tenant_id
-        if openid_metadata_url or token_issuer:
-            # Any TO_BOT_FROM_CHANNEL_* attribute makes botbuilder's BotFrameworkAuthenticationFactory
+        if openid_metadata_url or token_issuer or emulator_openid_metadata_url:
+            # Any TO_BOT_FROM_* attribute makes botbuilder's BotFrameworkAuthenticationFactory
             # build a _ParameterizedBotFrameworkAuthentication, which takes every endpoint from this
             # bag: the public Azure cloud's, as _PublicCloudBotFrameworkAuthentication has them,
-            # except where the channel's signing keys are published and who issues its tokens.
+            # except where the channel's (or the Emulator's) signing keys are published and who
+            # issues the channel's tokens.
             self.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = (
                 openid_metadata_url or AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL
             )
@@ -248,7 +308,8 @@ class _Config:
                 token_issuer or AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER
             )
             self.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL = (
-                AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL
+                emulator_openid_metadata_url
+                or AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL
             )
             self.TO_CHANNEL_FROM_BOT_LOGIN_URL = AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX
             self.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE = AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
@@ -266,14 +327,17 @@ def create_authentication(
     *,
     openid_metadata_url: str | None = None,
     token_issuer: str | None = None,
+    emulator_openid_metadata_url: str | None = None,
+    allow_emulator_tokens: bool = False,
     credentials_factory: ServiceClientCredentialsFactory | None = None,
     engine: AsyncEngine | None = None,
 ) -> SharedClientsAuthentication:
     """botbuilder's authentication for these credentials (none: no-auth mode). The channel's
     OpenID metadata URL and token issuer may be overridden (tests, a private Bot Framework
-    deployment); `credentials_factory` replaces the one made from the app id and password (tests:
-    tokens without Microsoft Entra ID); `engine` holds conversation_ref, whose service URLs are
-    trusted."""
+    deployment), and the Emulator's metadata URL (tests); Emulator tokens are refused unless
+    `allow_emulator_tokens` (local development); `credentials_factory` replaces the one made from
+    the app id and password (tests: tokens without Microsoft Entra ID); `engine` holds
+    conversation_ref, whose service URLs are trusted."""
     configuration = _Config(
         app_id,
         password,
@@ -281,7 +345,10 @@ def create_authentication(
         tenant_id,
         openid_metadata_url if app_id else None,
         token_issuer if app_id else None,
+        emulator_openid_metadata_url if app_id else None,
     )
     inner = ConfigurationBotFrameworkAuthentication(configuration, credentials_factory=credentials_factory)
     trusted = TrustedServiceUrls(engine) if app_id else None
-    return SharedClientsAuthentication(inner, http, trusted)
+    return SharedClientsAuthentication(
+        inner, http, trusted, app_id=app_id, allow_emulator_tokens=allow_emulator_tokens
+    )

@@ -36,6 +36,7 @@ from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamil
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.activities import consistent_tenant
 from bot.broadcast import RETRYABLE, DeliveryWorker, SendError, Transport
 from dialogs.model import Reply
 from storage.delivery import PENDING
@@ -389,23 +390,23 @@ def _clip(value: object, limit: int) -> str | None:
 
 def _activity_facts(body: object, context: RequestContext) -> None:
     """The activity's type, conversation id and tenant (as bot.activities.tenant_of finds it:
-    `conversation.tenantId` or `channelData.tenant.id`), from the raw JSON body."""
+    `conversation.tenantId`, `conversation.tenantID` and `channelData.tenant.id` name the same
+    one, else none), from the raw JSON body."""
     if not isinstance(body, dict):
         return
     kind = body.get("type")
     if isinstance(kind, str):
         context.activity_type = kind if kind in ACTIVITY_TYPES else "other"
     conversation = body.get("conversation")
-    tenant: object = None
+    places: list[tuple[str, object]] = []
     if isinstance(conversation, dict):
         context.conversation_id = _clip(conversation.get("id"), 256)
-        tenant = conversation.get("tenantId")
+        places += [(key, conversation.get(key)) for key in ("tenantId", "tenantID")]
     channel_data = body.get("channelData")
-    if not (isinstance(tenant, str) and tenant.strip()) and isinstance(channel_data, dict):
-        inner = channel_data.get("tenant")
-        tenant = inner.get("id") if isinstance(inner, dict) else None
-    clipped = _clip(tenant, 64)
-    context.tenant_id = clipped.lower() if clipped else None
+    inner = channel_data.get("tenant") if isinstance(channel_data, dict) else None
+    if isinstance(inner, dict):
+        places.append(("channelData.tenant.id", inner.get("id")))
+    context.tenant_id = _clip(consistent_tenant(places), 64)
 
 
 async def _read_activity(request: web.Request, context: RequestContext, max_body: int) -> None:

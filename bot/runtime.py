@@ -152,6 +152,8 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             http,
             openid_metadata_url=settings.openid_metadata_url,
             token_issuer=settings.token_issuer,
+            emulator_openid_metadata_url=settings.emulator_openid_metadata_url,
+            allow_emulator_tokens=settings.allow_emulator_tokens,
             credentials_factory=settings.credentials_factory,
             engine=engine,
         )

@@ -39,6 +39,12 @@ class Settings:
     # For tests and private Bot Framework deployments.
     openid_metadata_url: str | None = None
     token_issuer: str | None = None
+    # Tokens issued for the Bot Framework Emulator (botbuilder checks neither their audience nor
+    # a `serviceurl` claim): refused with credentials unless KLIKBOT_ALLOW_EMULATOR_TOKENS is on,
+    # for local development only. Where the Emulator's token signing keys are published
+    # (KLIKBOT_EMULATOR_OPENID_METADATA_URL; None: Microsoft Entra ID's, for tests).
+    allow_emulator_tokens: bool = False
+    emulator_openid_metadata_url: str | None = None
     # Tests: a botbuilder ServiceClientCredentialsFactory for the bot's own tokens instead of
     # MSAL with MicrosoftAppPassword; None: the one built from the MicrosoftApp* settings.
     credentials_factory: Any = None
@@ -86,8 +92,16 @@ class Settings:
             app_tenant_id=env.get("MicrosoftAppTenantId", "").strip(),
             demo=demo,
             tenant_rate=_positive(env.get("KLIKBOT_TENANT_RATE", ""), "KLIKBOT_TENANT_RATE", 30.0),
-            openid_metadata_url=_metadata_url(env.get("KLIKBOT_OPENID_METADATA_URL", "")),
+            openid_metadata_url=_metadata_url(
+                env.get("KLIKBOT_OPENID_METADATA_URL", ""), "KLIKBOT_OPENID_METADATA_URL"
+            ),
             token_issuer=env.get("KLIKBOT_TOKEN_ISSUER", "").strip() or None,
+            allow_emulator_tokens=_flag(
+                env.get("KLIKBOT_ALLOW_EMULATOR_TOKENS", ""), "KLIKBOT_ALLOW_EMULATOR_TOKENS"
+            ),
+            emulator_openid_metadata_url=_metadata_url(
+                env.get("KLIKBOT_EMULATOR_OPENID_METADATA_URL", ""), "KLIKBOT_EMULATOR_OPENID_METADATA_URL"
+            ),
         )
 
 
@@ -103,8 +117,21 @@ def _positive(text: str, name: str, default: float) -> float:
     return value
 
 
-def _metadata_url(text: str) -> str | None:
-    """The OpenID metadata URL is the root of trust for incoming tokens: https, or http only on
+_TRUE = frozenset({"1", "true", "yes", "on", "ja"})
+_FALSE = frozenset({"", "0", "false", "no", "off", "nej"})
+
+
+def _flag(text: str, name: str) -> bool:
+    value = text.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise SettingsError(f"{name} skal være true eller false / must be true or false: {text!r}")
+
+
+def _metadata_url(text: str, name: str) -> str | None:
+    """An OpenID metadata URL is a root of trust for incoming tokens: https, or http only on
     loopback (a test's own key server)."""
     url = text.strip()
     if not url:
@@ -113,7 +140,6 @@ def _metadata_url(text: str) -> str | None:
     loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
     if not parts.hostname or not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
         raise SettingsError(
-            "KLIKBOT_OPENID_METADATA_URL skal være en https-URL / must be an https URL "
-            f"(http only on loopback): {url!r}"
+            f"{name} skal være en https-URL / must be an https URL (http only on loopback): {url!r}"
         )
     return url

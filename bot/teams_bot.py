@@ -12,7 +12,7 @@ from botbuilder.schema import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValu
 from botbuilder.schema.teams import TeamInfo
 
 from bot import registry
-from bot.activities import team_of, tenant_of, to_incoming
+from bot.activities import team_of, tenant_disagreement, tenant_of, to_incoming
 from bot.bot_connector import BotConnectorClient, ConnectorError, team_member_count
 from bot.reply_delivery import ReplyDelivery
 from bot.state_storage import ETagConflictError
@@ -52,6 +52,13 @@ class KlikBot(TeamsActivityHandler):  # type: ignore[misc]
         self.replies = replies
 
     async def on_turn(self, turn_context: TurnContext) -> None:
+        disagreeing = tenant_disagreement(turn_context.activity)
+        if disagreeing:
+            # tenant_of gives None: the sender is an unknown tenant for the whole turn.
+            log.warning(
+                "the activity names different tenants (%s): its sender is treated as an unknown tenant",
+                ", ".join(disagreeing),
+            )
         with self.replies.turn(turn_context.activity):
             await self._turn(turn_context)
 

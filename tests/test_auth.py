@@ -2,8 +2,11 @@
 
 A local identity service stands in for login.botframework.com (OpenID metadata and JWKS on
 loopback, with the tests' own RSA key); the bot is pointed at it with KLIKBOT_OPENID_METADATA_URL
-and KLIKBOT_TOKEN_ISSUER. Its own tokens for the Bot Connector come from an injected credentials
-factory instead of Microsoft Entra ID, so nothing leaves the machine.
+and KLIKBOT_TOKEN_ISSUER. It stands in for the Bot Framework Emulator's token issuer (Microsoft
+Entra ID's botframework.com tenant) too, with another key, through
+KLIKBOT_EMULATOR_OPENID_METADATA_URL, so botbuilder's Emulator branch really runs. The bot's own
+tokens for the Bot Connector come from an injected credentials factory instead of Microsoft Entra
+ID, so nothing leaves the machine.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -52,6 +56,12 @@ KEY_ID = "klikbot-test-signing-key"
 # What the bot's own tokens are for (the Bot Connector), and who issues them in these tests.
 BOT_CONNECTOR_SCOPE = "https://api.botframework.com"
 ENTRA_ISSUER = "https://login.microsoftonline.test/botframework.com/v2.0"
+# The issuers botbuilder takes for the Bot Framework Emulator's (EmulatorValidation): tokens of
+# the botframework.com tenant, v1.0 and v2.0. The bot's own tokens for the Bot Connector look
+# the same.
+EMULATOR_ISSUER_V1 = "https://sts.windows.net/d6d49420-f39b-4df7-a1dc-d59a935871db/"
+EMULATOR_ISSUER_V2 = "https://login.microsoftonline.com/d6d49420-f39b-4df7-a1dc-d59a935871db/v2.0"
+EMULATOR_KEY_ID = "klikbot-test-emulator-key"
 
 
 @functools.cache
@@ -74,15 +84,24 @@ def entra_key() -> rsa.RSAPrivateKey:
     return _key("entra")
 
 
+def emulator_key() -> rsa.RSAPrivateKey:
+    return _key("emulator")
+
+
 class IdentityService:
     """OpenID metadata and the channel's signing keys on loopback, as login.botframework.com
-    publishes them. It runs on its own event loop in a thread: botbuilder fetches the keys with
-    blocking `requests` calls on the bot's loop, which would wait forever on a server sharing it."""
+    publishes them; and the Emulator's, as Microsoft Entra ID publishes them for the
+    botframework.com tenant (another key, endorsed for no channel). It runs on its own event loop
+    in a thread: botbuilder fetches the keys with blocking `requests` calls on the bot's loop,
+    which would wait forever on a server sharing it."""
 
     def __init__(self) -> None:
         jwk = RSAAlgorithm.to_jwk(channel_key().public_key(), as_dict=True)
         jwk.update({"kid": KEY_ID, "use": "sig", "endorsements": ["msteams"]})
         self._jwks = {"keys": [jwk]}
+        emulator_jwk = RSAAlgorithm.to_jwk(emulator_key().public_key(), as_dict=True)
+        emulator_jwk.update({"kid": EMULATOR_KEY_ID, "use": "sig"})
+        self._emulator_jwks = {"keys": [emulator_jwk]}
         self.requests: list[str] = []
         self._ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -93,6 +112,10 @@ class IdentityService:
     @property
     def metadata_url(self) -> str:
         return f"{self.base}/v1/.well-known/openidconfiguration"
+
+    @property
+    def emulator_metadata_url(self) -> str:
+        return f"{self.base}/botframework.com/v2.0/.well-known/openid-configuration"
 
     async def _metadata(self, request: web.Request) -> web.Response:
         self.requests.append(request.path)
@@ -110,12 +133,28 @@ class IdentityService:
         self.requests.append(request.path)
         return web.json_response(self._jwks)
 
+    async def _emulator_metadata(self, request: web.Request) -> web.Response:
+        self.requests.append(request.path)
+        return web.json_response(
+            {
+                "issuer": EMULATOR_ISSUER_V2,
+                "jwks_uri": f"{self.base}/botframework.com/discovery/v2.0/keys",
+                "id_token_signing_alg_values_supported": ["RS256"],
+            }
+        )
+
+    async def _emulator_keys(self, request: web.Request) -> web.Response:
+        self.requests.append(request.path)
+        return web.json_response(self._emulator_jwks)
+
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
         self._loop = loop
         app = web.Application()
         app.router.add_get("/v1/.well-known/openidconfiguration", self._metadata)
         app.router.add_get("/v1/.well-known/keys", self._keys)
+        app.router.add_get("/botframework.com/v2.0/.well-known/openid-configuration", self._emulator_metadata)
+        app.router.add_get("/botframework.com/discovery/v2.0/keys", self._emulator_keys)
         runner = web.AppRunner(app)
         self._runner = runner
         loop.run_until_complete(runner.setup())
@@ -147,19 +186,46 @@ def channel_token(
     key: rsa.RSAPrivateKey | None = None,
     audience: str = APP_ID,
     issuer: str = ISSUER,
-    expires_in: int = 3600,
+    expires_in: int | None = 3600,
     key_id: str = KEY_ID,
 ) -> str:
-    """A token as the Bot Framework channel signs it for an activity it sends the bot."""
+    """A token as the Bot Framework channel signs it for an activity it sends the bot
+    (`expires_in` None: without `exp`)."""
     now = int(time.time())
-    claims = {
-        "iss": issuer,
-        "aud": audience,
-        "serviceurl": service_url,
-        "nbf": min(now, now + expires_in) - 300,
-        "exp": now + expires_in,
-    }
+    claims: dict[str, Any] = {"iss": issuer, "aud": audience, "serviceurl": service_url}
+    if expires_in is None:
+        claims["nbf"] = now - 300
+    else:
+        claims["nbf"] = min(now, now + expires_in) - 300
+        claims["exp"] = now + expires_in
     return jwt.encode(claims, key or channel_key(), algorithm="RS256", headers={"kid": key_id})
+
+
+def emulator_token(
+    *,
+    version: str = "2.0",
+    app_id: str = APP_ID,
+    key: rsa.RSAPrivateKey | None = None,
+    expires_in: int | None = 3600,
+    **extra: Any,
+) -> str:
+    """A token as Microsoft Entra ID issues it to the Bot Framework Emulator: the botframework.com
+    tenant's, for the app (the Emulator asks for `{app id}/.default` with the app's secret),
+    naming the app in `appid` (v1.0) or `azp` (v2.0), and no `serviceurl` claim. With
+    `aud=BOT_CONNECTOR_SCOPE` it is the bot's own token for the Bot Connector. `expires_in`
+    None: without `exp`."""
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": EMULATOR_ISSUER_V1 if version == "1.0" else EMULATOR_ISSUER_V2,
+        "aud": app_id,
+        "ver": version,
+        "appid" if version == "1.0" else "azp": app_id,
+        "nbf": now - 300,
+    }
+    if expires_in is not None:
+        claims["exp"] = now + expires_in
+    claims.update(extra)
+    return jwt.encode(claims, key or emulator_key(), algorithm="RS256", headers={"kid": EMULATOR_KEY_ID})
 
 
 class _IssuedCredentials(AppCredentials):  # type: ignore[misc]
@@ -244,9 +310,12 @@ class CredentialedBot:
         return BotConnectorTransport(runtime.authentication, APP_ID)
 
 
-@pytest.fixture
-async def secured(database_url: str, identity: IdentityService) -> AsyncIterator[CredentialedBot]:
-    """The bot with Bot Framework credentials, trusting the local identity service's keys."""
+@asynccontextmanager
+async def credentialed_bot(
+    database_url: str, identity: IdentityService, **settings: Any
+) -> AsyncIterator[CredentialedBot]:
+    """The bot with Bot Framework credentials, trusting the local identity service's keys (the
+    channel's, and the Emulator's where Emulator tokens are allowed)."""
     tokens = LocalTokenFactory()
     bot, connector = await start_bot(
         database_url,
@@ -255,7 +324,9 @@ async def secured(database_url: str, identity: IdentityService) -> AsyncIterator
         app_password="test-secret",
         openid_metadata_url=identity.metadata_url,
         token_issuer=ISSUER,
+        emulator_openid_metadata_url=identity.emulator_metadata_url,
         credentials_factory=tokens,
+        **settings,
     )
     secured = CredentialedBot(bot, tokens)
     try:
@@ -267,6 +338,20 @@ async def secured(database_url: str, identity: IdentityService) -> AsyncIterator
         for other in secured.others:
             await other.close()
     assert connector.invalid_cards == []
+
+
+@pytest.fixture
+async def secured(database_url: str, identity: IdentityService) -> AsyncIterator[CredentialedBot]:
+    """With credentials, as in production: Emulator tokens are not allowed."""
+    async with credentialed_bot(database_url, identity) as bot:
+        yield bot
+
+
+@pytest.fixture
+async def emulator_allowed(database_url: str, identity: IdentityService) -> AsyncIterator[CredentialedBot]:
+    """With credentials and KLIKBOT_ALLOW_EMULATOR_TOKENS (local development)."""
+    async with credentialed_bot(database_url, identity, allow_emulator_tokens=True) as bot:
+        yield bot
 
 
 def assert_bot_token(authorization: str | None) -> None:
@@ -306,6 +391,8 @@ REFUSED: dict[str, RefusedCase] = {
     "for another app": lambda url: channel_token(url, audience=OTHER_APP_ID),
     "from another issuer": lambda url: channel_token(url, issuer="https://sts.attacker.example/"),
     "the public cloud's issuer": lambda url: channel_token(url, issuer="https://api.botframework.com"),
+    "without an expiry": lambda url: channel_token(url, expires_in=None),
+    "a skill's token": lambda url: emulator_token(aud=APP_ID, azp=OTHER_APP_ID),
     "not a JWT": lambda url: "not-a-token",
     "unsigned": lambda url: jwt.encode(
         {"iss": ISSUER, "aud": APP_ID, "serviceurl": url, "exp": int(time.time()) + 600},
@@ -350,6 +437,86 @@ async def test_a_service_url_that_does_not_match_the_token_gets_401_and_nothing_
     with pytest.raises(UntrustedServiceUrl, match="no authenticated activity came from"):
         await secured.transport().post(crafted.url + "/", "a:crafted", Reply(text="hej"))
     assert crafted.attempts == []
+
+
+EMULATOR_TOKENS: dict[str, Callable[[], str]] = {
+    "the Emulator's, v1.0": lambda: emulator_token(version="1.0"),
+    "the Emulator's, v2.0": lambda: emulator_token(version="2.0"),
+    "the bot's own token for the Bot Connector": lambda: emulator_token(aud=BOT_CONNECTOR_SCOPE),
+}
+
+
+@pytest.mark.parametrize("case", list(EMULATOR_TOKENS))
+async def test_an_emulator_token_is_refused_with_credentials_and_its_service_url_not_trusted(
+    secured: CredentialedBot, case: str
+) -> None:
+    """botbuilder's Emulator branch checks neither the token's audience nor a `serviceurl` claim:
+    a token of the botframework.com tenant naming this app (the Emulator's, or the bot's own
+    token for the Bot Connector, replayed) would make any serviceUrl trusted. With credentials it
+    is refused unless KLIKBOT_ALLOW_EMULATOR_TOKENS is on."""
+    crafted = await secured.other_connector()
+    body = secured.bot.activity("hjælp", serviceUrl=crafted.url + "/", channelId="emulator")
+    assert await secured.post(body, EMULATOR_TOKENS[case]()) == 401
+    assert crafted.received == [] and crafted.attempts == []
+    assert secured.connector.received == [] and secured.connector.attempts == []
+    with pytest.raises(UntrustedServiceUrl):
+        await secured.transport().post(crafted.url + "/", "a:crafted", Reply(text="hej"))
+    assert crafted.attempts == []
+
+
+async def test_emulator_tokens_are_accepted_with_the_setting_after_botbuilders_emulator_checks(
+    emulator_allowed: CredentialedBot, identity: IdentityService
+) -> None:
+    """KLIKBOT_ALLOW_EMULATOR_TOKENS (local development): the Emulator's token is checked by
+    botbuilder's Emulator branch against the Emulator's signing keys, and then answered."""
+    bot = emulator_allowed
+    for version in ("1.0", "2.0"):
+        body = bot.bot.activity("hjælp", channelId="emulator")
+        assert await bot.post(body, emulator_token(version=version)) in (200, 201)
+        [reply] = bot.connector.take()
+        assert "Det kan jeg hjælpe med" in reply.text
+        assert_bot_token(reply.authorization)
+    # The keys came from the Emulator's metadata, not the channel's.
+    assert "/botframework.com/discovery/v2.0/keys" in identity.requests
+    refused = {
+        "signed with another key": emulator_token(key=attacker_key()),
+        "signed with the channel's key": emulator_token(key=channel_key()),
+        "for another app": emulator_token(app_id=OTHER_APP_ID),
+        "naming another app": emulator_token(azp=OTHER_APP_ID, aud=BOT_CONNECTOR_SCOPE),
+        "the bot's own token for the Bot Connector": emulator_token(aud=BOT_CONNECTOR_SCOPE),
+        "expired": emulator_token(expires_in=-3600),
+        "without an expiry": emulator_token(expires_in=None),
+    }
+    crafted = await bot.other_connector()
+    for case, token in refused.items():
+        body = bot.bot.activity("hjælp", channelId="emulator", serviceUrl=crafted.url + "/")
+        assert await bot.post(body, token) == 401, case
+    assert bot.connector.received == [] and crafted.attempts == []
+    with pytest.raises(UntrustedServiceUrl):
+        await bot.transport().post(crafted.url + "/", "a:crafted", Reply(text="hej"))
+
+
+@pytest.mark.parametrize("branch", ["channel", "emulator", "skill"])
+async def test_a_token_without_an_expiry_is_refused_in_every_branch(
+    emulator_allowed: CredentialedBot, branch: str
+) -> None:
+    """PyJWT checks `exp` only when a token has one; the bot requires it. The same tokens with
+    an expiry are accepted (the skill's is refused anyway: the bot takes no skill calls)."""
+    bot = emulator_allowed
+    url = bot.connector.url + "/"
+    tokens: dict[str, Callable[[int | None], str]] = {
+        "channel": lambda expires_in: channel_token(url, expires_in=expires_in),
+        "emulator": lambda expires_in: emulator_token(expires_in=expires_in),
+        "skill": lambda expires_in: emulator_token(aud=APP_ID, azp=OTHER_APP_ID, expires_in=expires_in),
+    }
+    assert await bot.post(bot.bot.activity("hjælp"), tokens[branch](None)) == 401
+    assert bot.connector.received == [] and bot.connector.attempts == []
+    status = await bot.post(bot.bot.activity("hjælp"), tokens[branch](3600))
+    if branch == "skill":
+        assert status == 401
+    else:
+        assert status in (200, 201)
+        assert len(bot.connector.take()) == 1
 
 
 async def test_proactive_sends_go_only_to_service_urls_of_authenticated_activities(
@@ -510,6 +677,21 @@ def test_the_openid_metadata_url_must_be_https_off_loopback() -> None:
     assert Settings.from_env({}).openid_metadata_url is None
 
 
+def test_emulator_tokens_are_off_unless_set() -> None:
+    assert Settings.from_env({}).allow_emulator_tokens is False
+    for on in ("1", "true", "True", "yes", "on"):
+        assert Settings.from_env({"KLIKBOT_ALLOW_EMULATOR_TOKENS": on}).allow_emulator_tokens is True
+    for off in ("", "0", "false", "no", "off"):
+        assert Settings.from_env({"KLIKBOT_ALLOW_EMULATOR_TOKENS": off}).allow_emulator_tokens is False
+    with pytest.raises(SettingsError, match="KLIKBOT_ALLOW_EMULATOR_TOKENS"):
+        Settings.from_env({"KLIKBOT_ALLOW_EMULATOR_TOKENS": "maybe"})
+    local = "http://127.0.0.1:8000/botframework.com/v2.0/.well-known/openid-configuration"
+    env = {"KLIKBOT_EMULATOR_OPENID_METADATA_URL": local}
+    assert Settings.from_env(env).emulator_openid_metadata_url == local
+    with pytest.raises(SettingsError, match="KLIKBOT_EMULATOR_OPENID_METADATA_URL"):
+        Settings.from_env({"KLIKBOT_EMULATOR_OPENID_METADATA_URL": "http://keys.example.com/openid"})
+
+
 @pytest.mark.parametrize(
     ("app_type", "tenant", "authority"),
     [
@@ -528,7 +710,12 @@ async def test_the_metadata_url_changes_only_how_incoming_tokens_are_checked(
     Bot Connector, exactly as botbuilder's public cloud setup does (nothing is fetched here)."""
     url = "https://smba.trafficmanager.net/emea/"
     async with ClientSession() as http:
-        for override in ({}, {"openid_metadata_url": "http://127.0.0.1:1/openid", "token_issuer": ISSUER}):
+        overrides: list[dict[str, Any]] = [
+            {},
+            {"openid_metadata_url": "http://127.0.0.1:1/openid", "token_issuer": ISSUER},
+            {"emulator_openid_metadata_url": "http://127.0.0.1:1/emulator", "allow_emulator_tokens": True},
+        ]
+        for override in overrides:
             authentication = create_authentication(APP_ID, "test-secret", app_type, tenant, http, **override)
             assert authentication.get_originating_audience() == BOT_CONNECTOR_SCOPE
             assert authentication.trusted is not None
