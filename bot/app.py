@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes
@@ -19,6 +20,7 @@ from bot.catalogue_api import add_catalogue_routes
 from bot.notice_transport import BotConnectorTransport
 from bot.observability import OBSERVABILITY, add_observability
 from bot.operator_api import OPERATOR, OperatorContext, add_operator_routes
+from bot.operator_auth import FAILED_LOGINS, FailedLogins
 from bot.runtime import Runtime, open_runtime
 from bot.scheduler import SCHEDULER, Scheduler, standard_jobs
 from bot.settings import Settings
@@ -146,6 +148,7 @@ async def on_turn_error(context: TurnContext, error: Exception) -> None:
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY)
     app[SETTINGS] = settings
+    app[FAILED_LOGINS] = FailedLogins()
     app.cleanup_ctx.append(_runtime_ctx)
     app.cleanup_ctx.append(_delivery_ctx)
     app.router.add_post("/api/messages", messages)
@@ -157,7 +160,26 @@ def create_app(settings: Settings) -> web.Application:
     add_operator_routes(app)
     add_catalogue_routes(app)
     add_calendar_routes(app)
+    if settings.admin_port is not None:
+        app.middlewares.append(listener_split(settings.admin_port))
     return app
+
+
+def listener_split(admin_port: int) -> Middleware:
+    """With `serve --admin-port`: the operator API and /metrics answer only on the admin
+    listener, and everything else (the chat's endpoint, calendar files) only on the main one;
+    /healthz on both. Elsewhere a route is as absent as an unknown one (404)."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        sockname = request.transport.get_extra_info("sockname") if request.transport is not None else None
+        on_admin = isinstance(sockname, tuple) and len(sockname) >= 2 and sockname[1] == admin_port
+        operator = bool(getattr(request.match_info.handler, "klikbot_operator", False))
+        if request.path != "/healthz" and operator != on_admin:
+            return web.json_response({"error": "not found"}, status=404)
+        return await handler(request)
+
+    return middleware
 
 
 async def _delivery_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -7,6 +7,7 @@ import asyncio
 import ipaddress
 import logging
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -32,6 +33,14 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the bot's web server")
     serve.add_argument("--host", default=DEFAULT_HOST)
     serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve.add_argument(
+        "--admin-port",
+        type=int,
+        help="serve the operator API and /metrics on this port only (not on --port); default: on --port",
+    )
+    serve.add_argument(
+        "--admin-host", default=DEFAULT_HOST, help=f"the address of --admin-port (default {DEFAULT_HOST})"
+    )
     serve.add_argument(
         "--demo", action="store_true", help="load the demo dataset and fix the clock at 23/1-2019 10:00"
     )
@@ -68,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _configure_logging(args)
         settings = Settings.from_env(demo=bool(getattr(args, "demo", False)))
         if args.command == "serve":
-            return _serve(settings, args.host, args.port)
+            return _serve(settings, args.host, args.port, args.admin_host, args.admin_port)
         if args.command == "chat":
             logging.getLogger().setLevel(logging.WARNING)
             return asyncio.run(_chat(settings, args.municipality, args.admin, args.name))
@@ -139,7 +148,7 @@ def _with_public_url(settings: Settings, host: str, port: int) -> Settings:
     return replace(settings, public_url=f"http://{shown}:{port}")
 
 
-def _serve(settings: Settings, host: str, port: int) -> int:
+def _serve(settings: Settings, host: str, port: int, admin_host: str, admin_port: int | None) -> int:
     from aiohttp import web
 
     from bot.app import create_app
@@ -151,6 +160,15 @@ def _serve(settings: Settings, host: str, port: int) -> int:
             f"refusing to listen on {host}: without MicrosoftAppId the bot runs in the Bot Framework's "
             "no-auth mode, which anyone can impersonate; set the credentials or use 127.0.0.1"
         )
+    if admin_port is not None:
+        if admin_port == port:
+            raise SettingsError(f"--admin-port {admin_port} is --port: give the admin listener a port of its own")
+        if not settings.has_credentials and not _is_loopback(admin_host):
+            raise SettingsError(
+                f"refusing to listen on {admin_host} for the operator API: without MicrosoftAppId "
+                "(no-auth mode) /metrics is open, so the admin listener stays on loopback"
+            )
+        settings = replace(settings, admin_port=admin_port)
     if not settings.has_credentials:
         log.warning("no MicrosoftAppId: no-auth mode, listening on loopback only (%s:%d)", host, port)
     else:
@@ -169,11 +187,27 @@ def _serve(settings: Settings, host: str, port: int) -> int:
 
     def listening(*_: object) -> None:  # aiohttp calls it once every socket is bound
         log.info("listening on %s:%d: POST /api/messages", host, port)
+        if admin_port is not None:
+            log.info("listening on %s:%d: the operator API and /metrics", admin_host, admin_port)
 
+    app = create_app(settings)
     # SIGTERM: turns in flight get up to 25 s to finish, within the usual 30 s grace period
     # before an orchestrator kills the process.
-    web.run_app(create_app(settings), host=host, port=port, print=listening, shutdown_timeout=25.0)
+    if admin_port is None:
+        web.run_app(app, host=host, port=port, print=listening, shutdown_timeout=25.0)
+        return 0
+    sockets = [_listen(host, port), _listen(admin_host, admin_port)]
+    web.run_app(app, sock=sockets, print=listening, shutdown_timeout=25.0)
     return 0
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on host:port (IPv6 when the host is an IPv6 address)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family)
+    except OSError as error:
+        raise SettingsError(f"cannot listen on {host}:{port}: {error.strerror or error}") from error
 
 
 async def _chat(settings: Settings, municipality: str | None, admin: bool, name: str) -> int:

@@ -16,7 +16,6 @@ wraps the Bot Connector transport and logs each send.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 import re
@@ -38,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.activities import consistent_tenant
 from bot.broadcast import RETRYABLE, DeliveryWorker, SendError, Transport
+from bot.operator_auth import failed_logins, refusal
 from dialogs.model import Reply
 from storage.delivery import PENDING
 from storage.models import NoticeDelivery
@@ -349,16 +349,7 @@ class Observability:
                 {"error": "metrics are off: set KLIKBOT_ADMIN_TOKEN and scrape with it as a bearer token"},
                 status=404,
             )
-        scheme, _, provided = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(
-            provided.strip().encode(), self.token.encode()
-        ):
-            return web.json_response(
-                {"error": "a valid bearer token is required"},
-                status=401,
-                headers={"WWW-Authenticate": 'Bearer realm="klikbot"'},
-            )
-        return None
+        return refusal(request, self.token, failed_logins(request.app))
 
 
 OBSERVABILITY = web.AppKey("observability", Observability)
@@ -374,6 +365,9 @@ async def metrics_view(request: web.Request) -> web.Response:
     observability.queue_depth = depth
     body = generate_latest(observability.registry)
     return web.Response(body=body, headers={"Content-Type": METRICS_CONTENT_TYPE})
+
+
+metrics_view.klikbot_operator = True  # type: ignore[attr-defined]  # served on the admin listener
 
 
 # ---------------------------------------------------------------------------------------------

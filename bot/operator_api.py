@@ -12,7 +12,6 @@ token the API is off (404). Bad input gets a 4xx with {"error": ...}, never a 50
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -23,6 +22,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.operator_auth import failed_logins, refusal
 from dialogs.incident_cards import MAX_DESCRIPTION, MAX_MESSAGE, MAX_TITLE
 from storage.db import database_unavailable
 from storage.delivery import DeliveryCounts
@@ -72,16 +72,9 @@ def _guarded(handler: Callable[[web.Request, OperatorContext], Awaitable[web.Res
         context = request.app.get(OPERATOR)
         if context is None or not context.token:
             return _error(404, "the operator API is off: set KLIKBOT_ADMIN_TOKEN to turn it on")
-        header = request.headers.get("Authorization", "")
-        scheme, _, provided = header.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(
-            provided.strip().encode(), context.token.encode()
-        ):
-            return web.json_response(
-                {"error": "a valid bearer token is required"},
-                status=401,
-                headers={"WWW-Authenticate": 'Bearer realm="klikbot"'},
-            )
+        refused = refusal(request, context.token, failed_logins(request.app))
+        if refused is not None:
+            return refused
         try:
             return await handler(request, context)
         except BadInput as error:
@@ -92,6 +85,7 @@ def _guarded(handler: Callable[[web.Request, OperatorContext], Awaitable[web.Res
                 return _error(503, "the database is unavailable; try again in a moment")
             raise
 
+    wrapped.klikbot_operator = True  # type: ignore[attr-defined]  # served on the admin listener
     return wrapped
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.operator_auth import MIN_TOKEN_LENGTH
 from storage.db import DEFAULT_DATABASE_URL
 from storage.demo import KOMBIT_TENANT_ID, demo_clock
 
@@ -45,6 +46,9 @@ class Settings:
     # (KLIKBOT_EMULATOR_OPENID_METADATA_URL; None: Microsoft Entra ID's, for tests).
     allow_emulator_tokens: bool = False
     emulator_openid_metadata_url: str | None = None
+    # `serve --admin-port`: the operator API and /metrics on a listener of their own (only
+    # there), the chat's endpoint only on the main one. None: everything on the main listener.
+    admin_port: int | None = None
     # Tests: a botbuilder ServiceClientCredentialsFactory for the bot's own tokens instead of
     # MSAL with MicrosoftAppPassword; None: the one built from the MicrosoftApp* settings.
     credentials_factory: Any = None
@@ -84,7 +88,7 @@ class Settings:
             database_url=env.get("KLIKBOT_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
             now=now,
             public_url=env.get("KLIKBOT_PUBLIC_URL", "").strip() or None,
-            admin_token=env.get("KLIKBOT_ADMIN_TOKEN", "").strip() or None,
+            admin_token=_admin_token(env.get("KLIKBOT_ADMIN_TOKEN", "")),
             admin_tenant_ids=admins,
             app_id=env.get("MicrosoftAppId", "").strip(),
             app_password=env.get("MicrosoftAppPassword", "").strip(),
@@ -103,6 +107,16 @@ class Settings:
                 env.get("KLIKBOT_EMULATOR_OPENID_METADATA_URL", ""), "KLIKBOT_EMULATOR_OPENID_METADATA_URL"
             ),
         )
+
+
+def _admin_token(text: str) -> str | None:
+    token = text.strip()
+    if token and len(token) < MIN_TOKEN_LENGTH:
+        raise SettingsError(
+            f"KLIKBOT_ADMIN_TOKEN is {len(token)} characters: it must be at least {MIN_TOKEN_LENGTH}, "
+            "random (e.g. `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+        )
+    return token or None
 
 
 def _positive(text: str, name: str, default: float) -> float:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -165,6 +166,94 @@ def test_without_credentials_serve_listens_on_loopback_and_says_so(tmp_path: Pat
         assert "no MicrosoftAppId: no-auth mode, listening on loopback only" in text, text
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:
             assert response.status == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        reader.join(10)
+
+
+def test_a_short_operator_token_is_refused_at_start(tmp_path: Path) -> None:
+    result = klikbot(
+        "serve",
+        cwd=tmp_path,
+        KLIKBOT_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        KLIKBOT_ADMIN_TOKEN="only-twenty-chars-ok",
+    )
+    assert_one_line_refusal(result, "KLIKBOT_ADMIN_TOKEN", "at least 32")
+
+
+def test_the_admin_listener_must_have_a_port_of_its_own_and_stay_on_loopback_without_credentials(
+    tmp_path: Path,
+) -> None:
+    database = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    same = klikbot(
+        "serve", "--port", "3978", "--admin-port", "3978", cwd=tmp_path, KLIKBOT_DATABASE_URL=database
+    )
+    assert_one_line_refusal(same, "--admin-port")
+    wide = klikbot(
+        "serve",
+        "--admin-port",
+        "3979",
+        "--admin-host",
+        "0.0.0.0",
+        cwd=tmp_path,
+        KLIKBOT_DATABASE_URL=database,
+    )
+    assert_one_line_refusal(wide, "0.0.0.0", "loopback")
+
+
+def test_serve_with_an_admin_port_splits_the_operator_surface_from_the_chat(tmp_path: Path) -> None:
+    port, admin_port = _free_port(), _free_port()
+    token = "an-operator-token-that-is-long-enough-0123456789"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--port", str(port), "--admin-port", str(admin_port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(
+            KLIKBOT_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", KLIKBOT_ADMIN_TOKEN=token
+        ),
+        cwd=tmp_path,
+    )
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            lines.put(line)
+        lines.put(None)
+
+    def status(url: str, body: bytes | None = None) -> int:
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        request = urllib.request.Request(url, data=body, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return int(error.code)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    seen: list[str] = []
+    try:
+        deadline = time.monotonic() + 60
+        while not any(f"listening on 127.0.0.1:{admin_port}" in line for line in seen):
+            line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            assert line is not None, "serve ended before it listened:\n" + "".join(seen)
+            seen.append(line)
+        main, admin = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{admin_port}"
+        assert status(f"{admin}/metrics") == 200
+        assert status(f"{main}/metrics") == 404
+        # An incident without its fields: the operator API answers on the admin listener only.
+        assert status(f"{admin}/api/incidents", b"{}") == 400
+        assert status(f"{main}/api/incidents", b"{}") == 404
+        assert status(f"{admin}/api/messages", b"{}") == 404
+        assert status(f"{main}/healthz") == 200 and status(f"{admin}/healthz") == 200
     finally:
         process.send_signal(signal.SIGINT)
         try:
