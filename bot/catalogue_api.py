@@ -19,7 +19,7 @@ from typing import TypeVar
 
 from aiohttp import web
 
-import storage.catalogue as catalogue_format
+import storage.catalogue as catalogue_format  # PARSE_SECONDS is read per request (tests shorten it)
 from bot.operator_api import BadInput, OperatorContext, _guarded
 from storage.catalogue import (
     Budget,

@@ -601,6 +601,8 @@ def _section(
 def _where(section: str, index: int | None, item: dict[str, Any], key: str = "id") -> str:
     base = section if index is None else f"{section}[{index}]"
     value = item.get(key)
+    if isinstance(value, str) and (len(value) > 64 or not value.isprintable()):
+        value = _show(value)  # quoted and cut short: no line breaks or pages of text in an error
     return f"{base} ({key} {value})" if isinstance(value, str | int) and not isinstance(value, bool) else base
 
 
