@@ -52,21 +52,25 @@ def run_catalogue_command(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime import prepare_database
-    from storage.catalogue import CatalogueError, read_catalogue
+    from storage.catalogue import FILE_PARSE_SECONDS, CatalogueError, in_worker, read_catalogue
     from storage.catalogue_import import import_catalogue
     from storage.db import create_engine, session_factory
     from storage.status_import import import_statuses, parse_status_csv
 
     raw = await asyncio.to_thread(_read, args.file)
+    json_only = args.file.suffix.lower() == ".json"
     engine = create_engine(settings.database_url)
     try:
         await prepare_database(settings, engine, session_factory(engine))
+        # Read in a worker thread, within a time limit, as the operator API does.
         if args.command == "import":
-            catalogue = read_catalogue(raw, json_only=args.file.suffix.lower() == ".json")
+            catalogue = await in_worker(
+                lambda budget: read_catalogue(raw, json_only=json_only, budget=budget), FILE_PARSE_SECONDS
+            )
             report = await import_catalogue(engine, catalogue, settings.clock()(), dry_run=args.dry_run)
             lines = report.lines()
         else:
-            rows = parse_status_csv(raw)
+            rows = await in_worker(lambda budget: parse_status_csv(raw, budget=budget), FILE_PARSE_SECONDS)
             lines = (await import_statuses(engine, rows)).lines()
     except CatalogueError as error:
         print(

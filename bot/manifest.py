@@ -22,11 +22,11 @@ DEFAULT_SOURCE = Path(__file__).resolve().parent.parent / "manifest"
 DEFAULT_OUTPUT = Path("dist") / "klikbot-teams-app.zip"
 MANIFEST_VERSION = "1.30"
 
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 # The Teams schema's semver: three numbers, no leading zeros, nothing after.
-_SEMVER = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
+_SEMVER = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
 _LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
-_DOMAIN = re.compile(rf"^(\*\.)?({_LABEL}\.)+[a-z]{{2,63}}$")
+_DOMAIN = re.compile(rf"(\*\.)?({_LABEL}\.)+[a-z]{{2,63}}")
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 ICON_SIZES = {"color": (192, 192), "outline": (32, 32)}
@@ -57,7 +57,7 @@ def check_app_id(app_id: str | None) -> str:
         raise ManifestError(
             "no app id: set MicrosoftAppId (the Azure Bot's Microsoft App ID) or pass --app-id"
         )
-    if not _GUID.match(value):
+    if not _GUID.fullmatch(value):
         raise ManifestError(
             f"the app id {value!r} is not a GUID (like 6f1c2a4e-0b7d-4c59-9a1e-3d2f5b8c7e90): "
             "use the Microsoft App ID of the Azure Bot resource"
@@ -67,7 +67,7 @@ def check_app_id(app_id: str | None) -> str:
 
 def check_version(version: str) -> str:
     value = version.strip()
-    if not _SEMVER.match(value):
+    if not _SEMVER.fullmatch(value):
         raise ManifestError(
             f"the app version {value!r} must be three numbers like 1.4.0 (Teams' manifest semver); "
             "raise it for every package you upload"
@@ -84,7 +84,7 @@ def domain_from(domain: str | None, public_url: str | None) -> str:
         )
     host = urlsplit(raw).hostname if "://" in raw else raw.split("/")[0].split(":")[0]
     value = (host or "").lower().rstrip(".")
-    if not _DOMAIN.match(value):
+    if not _DOMAIN.fullmatch(value):
         raise ManifestError(
             f"{raw!r} does not name a public domain such as klikbot.example.dk (Teams needs one in validDomains)"
         )

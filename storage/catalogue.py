@@ -8,16 +8,21 @@ before anything is written: `parse_catalogue` returns typed, frozen dataclasses 
 
 Reading is safe against hostile files: the size is capped before parsing, the text must be
 UTF-8, YAML is loaded with the safe loader and aliases (the "billion laughs" expansion) are
-refused, and nesting is capped.
+refused, nesting is capped, scalars follow the YAML 1.2 core schema (no YAML 1.1 sexagesimal
+numbers, whose conversion is quadratic), and a server reads in a worker thread with a time limit
+(`in_worker`), so a file never holds up its event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from time import monotonic
 from typing import Any, TypeVar
 
 import yaml
@@ -28,9 +33,14 @@ MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 32
 MAX_ERRORS = 50  # an error report longer than this says how many more there were
 FORMAT = "klikbot-catalogue/1"
+# How long reading a file may take (parsing and checking, before the database): an operator
+# API body (at most 1 MiB, about 1 s) and a file given to `klikbot import` (at most 10 MB).
+PARSE_SECONDS = 10.0
+FILE_PARSE_SECONDS = 120.0
 
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# Matched whole (fullmatch): "a\n" is not an id.
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _DANISH_STATES = {"kommende": "announced", "aktuel": "active", "aktiv": "active", "afsluttet": "closed"}
 
 # Keys the demo dataset (storage/data/demo.yaml) carries beyond the format; an import ignores them.
@@ -38,6 +48,9 @@ DEMO_TOP_LEVEL = frozenset({"clock", "incidents"})
 TOP_LEVEL = (
     frozenset({"format", "programmes", "tasks", "events", "municipalities", "tenants"}) | DEMO_TOP_LEVEL
 )
+
+
+T = TypeVar("T")
 
 
 class CatalogueError(ValueError):
@@ -132,44 +145,201 @@ class Catalogue:
 
 # ---------------------------------------------------------------------------------------------
 # Reading bytes into plain data, safely
+#
+# YAML is read in one pass over the parser's events (libyaml's where it is installed) straight
+# into plain data: no node tree, no PyYAML constructor. Aliases (`*name`) are refused, nesting is
+# capped, and scalars follow the YAML 1.2 core schema, plus dates (the catalogue's deadlines):
+# null, true/false, decimal, 0o octal and 0x hex integers, floats, and YYYY-MM-DD[THH:MM:SS]
+# timestamps. YAML 1.1's other forms are plain text: sexagesimal numbers (`1:1:1`, which PyYAML's
+# own loader turns into an integer in time quadratic in their length: a 300 KB value took
+# seconds), `yes`/`no`/`on`/`off`, leading-zero octals (`0630`), `_` in numbers, `0b` binaries,
+# `<<` merge keys and `=`. Explicit tags other than the core ones (`!!binary`, `!!set`,
+# `!!python/...`) are refused.
+
+_INT_RE = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
+_FLOAT_RE = re.compile(
+    r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
+)
+_BOOL_RE = re.compile(r"true|True|TRUE|false|False|FALSE")
+_NULL_RE = re.compile(r"~|null|Null|NULL|")
+_TIMESTAMP_RE = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?"
+    r"(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?"
+)
+_TAG = "tag:yaml.org,2002:"
+_NUMERIC_START = frozenset("-+.0123456789")
+_WORD_START = frozenset("tTfFnN~")
+_TIMESTAMPS = yaml.constructor.SafeConstructor()  # for its construct_yaml_timestamp
+_C_LOADER: Any = getattr(getattr(yaml, "cyaml", None), "CParser", None)  # libyaml's parser, if any
 
 
-class _NoAliasLoader(yaml.SafeLoader):
-    """The safe loader, refusing aliases (`*name`) and capping nesting depth."""
+class ParseTimeout(CatalogueError):
+    """Reading the file took longer than its time limit; nothing was changed."""
 
-    depth = 0
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        super().__init__(
+            [
+                f"reading the file took longer than the limit of {limit:g} seconds: it is too large "
+                "or too complex; nothing was changed (split it into smaller files)"
+            ]
+        )
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()  # type: ignore[no-untyped-call]
-            raise CatalogueError(
-                [f"line {event.start_mark.line + 1}: YAML aliases (*{event.anchor}) are not allowed"]
-            )
+
+class Budget:
+    """The time a parse may take. Reading checks it at every YAML collection and item and every
+    catalogue entry, so a parse in a worker thread stops by itself soon after its caller has
+    given up on it."""
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        self.deadline = monotonic() + limit
+        self.cancelled = False
+
+    def check(self) -> None:
+        if self.cancelled or monotonic() > self.deadline:
+            raise ParseTimeout(self.limit)
+
+
+class _Unreadable(Exception):
+    """A YAML value the catalogue does not take; the message says why (the reader adds where)."""
+
+
+def _plain(value: str) -> Any:
+    """An untagged, unquoted scalar: YAML 1.2 core's null, bool, int, float, or a date."""
+    if not value:
+        return None
+    first = value[0]
+    if first in _NUMERIC_START:
+        if _INT_RE.fullmatch(value):
+            return _tagged("int", value)
+        if _FLOAT_RE.fullmatch(value):
+            return _tagged("float", value)
+        if _TIMESTAMP_RE.fullmatch(value):
+            return _tagged("timestamp", value)
+    if first in _WORD_START:
+        if _BOOL_RE.fullmatch(value):
+            return value.lower() == "true"
+        if _NULL_RE.fullmatch(value):
+            return None
+    return value
+
+
+def _tagged(kind: str, value: str) -> Any:
+    """A scalar of a core type (`kind`: the tag without tag:yaml.org,2002:)."""
+    if kind == "str":
+        return value
+    if kind == "null":
+        return None
+    if kind == "bool":
+        if not _BOOL_RE.fullmatch(value):
+            raise _Unreadable(f"{_show(value)} is not true or false")
+        return value.lower() == "true"
+    if kind == "int":
+        if not _INT_RE.fullmatch(value):
+            raise _Unreadable(f"{_show(value)} is not an integer")
+        if len(value) > 100:
+            raise _Unreadable("the number has more than 100 digits")
+        if value.startswith(("0o", "0x")):
+            return int(value[2:], 8 if value[1] == "o" else 16)
+        return int(value, 10)
+    if kind == "float":
+        if not _FLOAT_RE.fullmatch(value):
+            raise _Unreadable(f"{_show(value)} is not a number")
+        return float(value.lower().replace(".inf", "inf").replace(".nan", "nan"))
+    if kind == "timestamp":
+        if not _TIMESTAMP_RE.fullmatch(value):
+            raise _Unreadable(f"{_show(value)} is not a date or time")
+        return _TIMESTAMPS.construct_yaml_timestamp(yaml.ScalarNode(_TAG + kind, value))
+    raise _Unreadable(f"the tag {_shown_tag(_TAG + kind)} is not allowed")
+
+
+def _shown_tag(tag: str) -> str:
+    return "!!" + tag.removeprefix(_TAG) if tag.startswith(_TAG) else tag
+
+
+class _Reader:
+    """Events → plain data (lists, dicts, str, int, float, bool, None, dates)."""
+
+    def __init__(self, parser: Any, budget: Budget | None) -> None:
+        self.next = parser.get_event
+        self.budget = budget
+        self.depth = 0
+
+    def document(self) -> Any:
+        self.next()  # the stream's start
+        event = self.next()
+        if isinstance(event, yaml.StreamEndEvent):
+            return None  # an empty file
+        data = self.value(self.next())  # after the document's start
+        self.next()  # its end
+        event = self.next()
+        if not isinstance(event, yaml.StreamEndEvent):
+            raise self.error(event, "the file has more than one YAML document (---)")
+        return data
+
+    def error(self, event: Any, message: str) -> CatalogueError:
+        mark = event.start_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        return CatalogueError([f"{where}{message}"])
+
+    def value(self, event: Any) -> Any:
+        kind = type(event)
+        if kind is yaml.ScalarEvent:
+            tag = event.tag
+            try:
+                if tag is None or tag == "!":
+                    return _plain(event.value) if event.implicit[0] else event.value
+                if not tag.startswith(_TAG):
+                    raise _Unreadable(f"the tag {tag} is not allowed")
+                return _tagged(tag.removeprefix(_TAG), event.value)
+            except (_Unreadable, ValueError) as problem:
+                raise self.error(event, f"not valid YAML: {problem}") from None
+        if kind is yaml.AliasEvent:
+            raise self.error(event, f"YAML aliases (*{event.anchor}) are not allowed")
+        if kind is not yaml.SequenceStartEvent and kind is not yaml.MappingStartEvent:
+            raise self.error(event, f"not valid YAML: unexpected {kind.__name__}")
+        sequence = kind is yaml.SequenceStartEvent
+        if event.tag not in (None, "!", _TAG + ("seq" if sequence else "map")):
+            raise self.error(event, f"not valid YAML: the tag {_shown_tag(event.tag)} is not allowed here")
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise CatalogueError([f"the document is nested deeper than {MAX_DEPTH} levels"])
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self.depth -= 1
+            raise self.error(event, f"the document is nested deeper than {MAX_DEPTH} levels")
+        result = self.sequence() if sequence else self.mapping()
+        self.depth -= 1
+        return result
+
+    def sequence(self) -> list[Any]:
+        items: list[Any] = []
+        while True:
+            if self.budget is not None:
+                self.budget.check()
+            event = self.next()
+            if type(event) is yaml.SequenceEndEvent:
+                return items
+            items.append(self.value(event))
+
+    def mapping(self) -> dict[Any, Any]:
+        mapping: dict[Any, Any] = {}
+        while True:
+            if self.budget is not None:
+                self.budget.check()
+            event = self.next()
+            if type(event) is yaml.MappingEndEvent:
+                return mapping
+            key = self.value(event)
+            if isinstance(key, list | dict):
+                raise self.error(event, "not valid YAML: a key must be a single value, not a list or mapping")
+            mapping[key] = self.value(self.next())
 
 
-def _check_events(text: str) -> None:
-    """With the C parser (fast) only the event stream is cheap to inspect: refuse aliases there."""
-    depth = 0
-    for event in yaml.parse(text, Loader=_C_LOADER):
-        if isinstance(event, yaml.AliasEvent):
-            line = event.start_mark.line + 1 if event.start_mark is not None else 0
-            raise CatalogueError([f"line {line}: YAML aliases (*{event.anchor}) are not allowed"])
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise CatalogueError([f"the document is nested deeper than {MAX_DEPTH} levels"])
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
-
-
-_C_LOADER: Any = getattr(yaml, "CSafeLoader", None)
+def _read_yaml(text: str, budget: Budget | None) -> Any:
+    parser = _C_LOADER(text) if _C_LOADER is not None else yaml.SafeLoader(text)
+    try:
+        return _Reader(parser, budget).document()
+    finally:
+        parser.dispose()
 
 
 def decode(raw: bytes) -> str:
@@ -185,18 +355,13 @@ def decode(raw: bytes) -> str:
     return text
 
 
-def load_document(raw: bytes, *, json_only: bool = False) -> dict[str, Any]:
-    """Parse YAML (or JSON) into a mapping, refusing anything unsafe or malformed."""
+def load_document(raw: bytes, *, json_only: bool = False, budget: Budget | None = None) -> dict[str, Any]:
+    """Parse YAML (or JSON) into a mapping, refusing anything unsafe or malformed.
+
+    CPU-bound: a server calls it through `in_worker`, not on its event loop."""
     text = decode(raw)
-    data: Any
     try:
-        if json_only:
-            data = json.loads(text)
-        elif _C_LOADER is not None:
-            _check_events(text)
-            data = yaml.load(text, Loader=_C_LOADER)
-        else:
-            data = yaml.load(text, Loader=_NoAliasLoader)
+        data = json.loads(text) if json_only else _read_yaml(text, budget)
     except CatalogueError:
         raise
     except json.JSONDecodeError as error:
@@ -205,7 +370,7 @@ def load_document(raw: bytes, *, json_only: bool = False) -> dict[str, Any]:
         mark = error.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
         raise CatalogueError([f"{where}not valid YAML: {error.problem or error.context}"]) from error
-    except (yaml.YAMLError, RecursionError, ValueError) as error:
+    except (yaml.YAMLError, RecursionError, ValueError, OverflowError) as error:
         raise CatalogueError([f"not valid YAML: {str(error)[:200]}"]) from error
     if not isinstance(data, dict):
         kind = "empty" if data is None else f"a {_type_name(data)}"
@@ -213,6 +378,24 @@ def load_document(raw: bytes, *, json_only: bool = False) -> dict[str, Any]:
             [f"the top level must be a mapping of sections (programmes, tasks, ...), not {kind}"]
         )
     return data
+
+
+# A parse runs in one of these threads, never on a server's event loop: a large or hostile file
+# then costs the turns and /healthz nothing but a share of the CPU. Two at a time; more wait.
+_WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="klikbot-catalogue")
+
+
+async def in_worker(read: Callable[[Budget], T], limit: float) -> T:
+    """`read(budget)` in a worker thread; ParseTimeout once it has taken `limit` seconds (the
+    thread then stops at its next check of the budget)."""
+    budget = Budget(limit)
+    future = asyncio.get_running_loop().run_in_executor(_WORKERS, read, budget)
+    try:
+        return await asyncio.wait_for(future, limit)
+    except TimeoutError:
+        raise ParseTimeout(limit) from None
+    finally:
+        budget.cancelled = True  # done, timed out, or the caller went away
 
 
 def _type_name(value: object) -> str:
@@ -238,8 +421,6 @@ def _show(value: object) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # Checking plain data into typed specs
-
-T = TypeVar("T")
 
 
 class _Invalid(Exception):
@@ -292,12 +473,18 @@ def _text(limit: int, *, empty: bool = True) -> Callable[[Any], str]:
     return check
 
 
+def identifier_problem(value: object) -> str | None:
+    """Why `value` is not a catalogue id (a task's, event's or programme's), or None if it is one."""
+    if isinstance(value, str) and _ID.fullmatch(value):
+        return None
+    return f"{_show(value)} is not an id (1-64 letters, digits, '.', '_' or '-', starting with a letter or digit)"
+
+
 def _identifier(value: Any) -> str:
-    if not isinstance(value, str) or not _ID.match(value):
-        raise _Invalid(
-            f"{_show(value)} is not an id (1-64 letters, digits, '.', '_' or '-', starting with a letter or digit)"
-        )
-    return value
+    problem = identifier_problem(value)
+    if problem:
+        raise _Invalid(problem)
+    return str(value)
 
 
 def _boolean(value: Any) -> bool:
@@ -391,7 +578,7 @@ def _counts(value: Any) -> dict[str, int]:
 
 
 def _section(
-    data: dict[str, Any], name: str, errors: list[str], limit: int
+    data: dict[str, Any], name: str, errors: list[str], limit: int, budget: Budget | None = None
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     items = data.get(name)
     if items is None:
@@ -403,6 +590,8 @@ def _section(
         errors.append(f"{name}: has {len(items)} entries, more than the {limit} allowed")
         return
     for index, item in enumerate(items):
+        if budget is not None:
+            budget.check()
         if not isinstance(item, dict):
             errors.append(f"{name}[{index}]: must be a mapping, not a {_type_name(item)}")
             continue
@@ -412,6 +601,8 @@ def _section(
 def _where(section: str, index: int | None, item: dict[str, Any], key: str = "id") -> str:
     base = section if index is None else f"{section}[{index}]"
     value = item.get(key)
+    if isinstance(value, str) and (len(value) > 64 or not value.isprintable()):
+        value = _show(value)  # quoted and cut short: no line breaks or pages of text in an error
     return f"{base} ({key} {value})" if isinstance(value, str | int) and not isinstance(value, bool) else base
 
 
@@ -563,7 +754,7 @@ def parse_event(item: dict[str, Any], where: str, errors: list[str]) -> EventSpe
 
 
 def _code(value: Any) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 999:
         raise _Invalid(f"{_show(value)} is not a 3-digit municipality code")
@@ -572,14 +763,14 @@ def _code(value: Any) -> int:
 
 def _tenant_id(value: Any) -> str:
     text = value.strip().lower() if isinstance(value, str) else ""
-    if not _GUID.match(text):
+    if not _GUID.fullmatch(text):
         raise _Invalid(
             f"{_show(value)} is not a tenant id (a GUID like 00000000-0000-4000-8000-000000000630)"
         )
     return text
 
 
-def parse_catalogue(data: dict[str, Any]) -> Catalogue:
+def parse_catalogue(data: dict[str, Any], *, budget: Budget | None = None) -> Catalogue:
     """Check a whole catalogue; raise CatalogueError listing every problem."""
     errors: list[str] = []
     for key in data:
@@ -603,7 +794,7 @@ def parse_catalogue(data: dict[str, Any]) -> Catalogue:
         "programmes",
         [
             (i, parse_programme(p, _where("programmes", i, p), errors))
-            for i, p in _section(data, "programmes", errors, 1_000)
+            for i, p in _section(data, "programmes", errors, 1_000, budget)
         ],
         lambda p: p.id,
         errors,
@@ -612,7 +803,7 @@ def parse_catalogue(data: dict[str, Any]) -> Catalogue:
         "tasks",
         [
             (i, parse_task(t, _where("tasks", i, t), errors))
-            for i, t in _section(data, "tasks", errors, 50_000)
+            for i, t in _section(data, "tasks", errors, 50_000, budget)
         ],
         lambda t: t.id,
         errors,
@@ -621,13 +812,13 @@ def parse_catalogue(data: dict[str, Any]) -> Catalogue:
         "events",
         [
             (i, parse_event(e, _where("events", i, e), errors))
-            for i, e in _section(data, "events", errors, 20_000)
+            for i, e in _section(data, "events", errors, 20_000, budget)
         ],
         lambda e: e.id,
         errors,
     )
     municipalities: list[MunicipalitySpec] = []
-    for index, item in _section(data, "municipalities", errors, 1_000):
+    for index, item in _section(data, "municipalities", errors, 1_000, budget):
         entry = _Entry(item, _where("municipalities", index, item, "code"), errors)
         entry.only(frozenset({"code", "name"}))
         spec = MunicipalitySpec(
@@ -646,7 +837,7 @@ def parse_catalogue(data: dict[str, Any]) -> Catalogue:
         report=True,
     )
     tenants: list[TenantSpec] = []
-    for index, item in _section(data, "tenants", errors, 10_000):
+    for index, item in _section(data, "tenants", errors, 10_000, budget):
         where = _where("tenants", index, item, "tenant_id")
         entry = _Entry(item, where, errors)
         entry.only(frozenset({"tenant_id", "municipality"}))
@@ -716,6 +907,7 @@ def _unique(
     return result
 
 
-def read_catalogue(raw: bytes, *, json_only: bool = False) -> Catalogue:
-    """Bytes of a catalogue file (YAML or JSON) to a validated Catalogue."""
-    return parse_catalogue(load_document(raw, json_only=json_only))
+def read_catalogue(raw: bytes, *, json_only: bool = False, budget: Budget | None = None) -> Catalogue:
+    """Bytes of a catalogue file (YAML or JSON) to a validated Catalogue (CPU-bound: see
+    `in_worker`)."""
+    return parse_catalogue(load_document(raw, json_only=json_only, budget=budget), budget=budget)

@@ -13,11 +13,10 @@ from datetime import date, datetime, time
 from importlib import resources
 from typing import Any
 
-import yaml
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.catalogue import Catalogue, parse_catalogue
+from storage.catalogue import Catalogue, load_document, parse_catalogue
 from storage.domain import COPENHAGEN, STATUS_ORDER, TaskState, TaskStatus, TaskView
 from storage.models import (
     CatalogueVersion,
@@ -45,10 +44,8 @@ def demo_clock() -> datetime:
 
 
 def load_demo_yaml() -> dict[str, Any]:
-    text = resources.files("storage").joinpath("data/demo.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
-    assert isinstance(data, dict)
-    return data
+    """The demo dataset as plain data, read as every catalogue file is (storage/catalogue.py)."""
+    return load_document(resources.files("storage").joinpath("data/demo.yaml").read_bytes())
 
 
 def spread_statuses(task_id: str, codes: list[int], counts: dict[TaskStatus, int]) -> dict[int, TaskStatus]:

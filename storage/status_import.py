@@ -22,7 +22,7 @@ from typing import cast
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.catalogue import MAX_FILE_BYTES, CatalogueError, decode
+from storage.catalogue import MAX_FILE_BYTES, Budget, CatalogueError, decode, identifier_problem
 from storage.catalogue_import import lock_catalogue
 from storage.domain import COPENHAGEN, TaskState, TaskStatus
 from storage.models import Municipality, MunicipalityTaskStatus, StatusChange, Task
@@ -73,8 +73,9 @@ class StatusImportReport:
         return {"applied": self.applied, "unchanged": self.unchanged, "skipped": self.skipped}
 
 
-def parse_status_csv(raw: bytes) -> list[StatusRow]:
-    """Check every row; raise CatalogueError naming each bad row and column."""
+def parse_status_csv(raw: bytes, *, budget: Budget | None = None) -> list[StatusRow]:
+    """Check every row; raise CatalogueError naming each bad row and column (CPU-bound: the CLI
+    runs it through storage.catalogue.in_worker)."""
     if len(raw) > MAX_FILE_BYTES:
         raise CatalogueError([f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB"])
     text = decode(raw)
@@ -85,6 +86,8 @@ def parse_status_csv(raw: bytes) -> list[StatusRow]:
     rows: list[StatusRow] = []
     try:
         for number, cells in enumerate(reader, start=1):
+            if budget is not None:
+                budget.check()
             if not cells or all(not c.strip() for c in cells):
                 continue
             if number == 1 and not cells[0].strip().isdigit():
@@ -114,10 +117,10 @@ def _row(number: int, cells: list[str], errors: list[str]) -> StatusRow | None:
     code_text, task_id, status_text, when_text = (c.strip() for c in cells[:4])
     changed_by = cells[4].strip() if len(cells) == 5 else ""
     ok = True
-    if not (code_text.isdigit() and len(code_text) == 3):
+    if not (code_text.isascii() and code_text.isdigit() and len(code_text) == 3):
         errors.append(f"{where}: municipality code: {code_text[:40]!r} is not a 3-digit municipality code")
         ok = False
-    if not task_id or len(task_id) > 64:
+    if identifier_problem(task_id):
         errors.append(f"{where}: task id: {task_id[:40]!r} is not a task id")
         ok = False
     status = parse_status(status_text)

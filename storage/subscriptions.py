@@ -23,7 +23,7 @@ from storage.models import ConversationRef, Tenant
 _REF = cast(Table, ConversationRef.__table__)
 _TENANT = cast(Table, Tenant.__table__)
 # System names: letters (Danish too), digits, space, dot, dash, slash; no LIKE wildcards or bars.
-_SYSTEM = re.compile(r"^[0-9A-ZÆØÅÉÜÖÄ][0-9A-ZÆØÅÉÜÖÄ .\-/]{0,39}$")
+_SYSTEM = re.compile(r"[0-9A-ZÆØÅÉÜÖÄ][0-9A-ZÆØÅÉÜÖÄ .\-/]{0,39}")
 MAX_SYSTEMS = 10
 
 
@@ -63,7 +63,7 @@ def base_conversation_id(conversation_id: str) -> str:
 def normalize_system(name: str) -> str | None:
     """SAPA, BBR, "Serviceplatformen" → upper case; None if it is not a plausible system name."""
     cleaned = " ".join(name.split()).upper()
-    return cleaned if _SYSTEM.match(cleaned) else None
+    return cleaned if _SYSTEM.fullmatch(cleaned) else None
 
 
 def encode_systems(systems: Iterable[str]) -> str:

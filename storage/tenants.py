@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import Municipality, Tenant
 
-_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class TenantError(ValueError):
@@ -19,7 +19,7 @@ class TenantError(ValueError):
 
 def normalise_tenant_id(tenant_id: str) -> str:
     value = tenant_id.strip().lower()
-    if not _GUID.match(value):
+    if not _GUID.fullmatch(value):
         raise TenantError(
             f"{tenant_id!r} is not a tenant id (a GUID like 00000000-0000-4000-8000-000000000630)"
         )
