@@ -1,7 +1,7 @@
 """Build the Teams app package: manifest.json, its language files and the two icons, in one zip.
 
-The template in `manifest/` holds `{{appId}}`, `{{version}}` and `{{domain}}` placeholders;
-`build_package` checks the values it is given before it writes anything, so a missing or
+The template, shipped in the package (`bot/teams_app/`), holds `{{appId}}`, `{{version}}` and
+`{{domain}}` placeholders; `build_package` checks the values it is given before it writes anything, so a missing or
 malformed app id is an error, never a package Teams refuses at upload.
 """
 
@@ -12,13 +12,14 @@ import re
 import struct
 import zipfile
 from dataclasses import dataclass
-from importlib import metadata
+from importlib import metadata, resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-# The repository's manifest/ (the package is built from a checkout, like the docs say).
-DEFAULT_SOURCE = Path(__file__).resolve().parent.parent / "manifest"
+# The template is package data: found wherever klikbot is installed, not in a checkout.
+DEFAULT_SOURCE: Traversable = resources.files("bot") / "teams_app"
 DEFAULT_OUTPUT = Path("dist") / "klikbot-teams-app.zip"
 MANIFEST_VERSION = "1.30"
 
@@ -114,7 +115,7 @@ def png_size(data: bytes) -> tuple[int, int]:
     return width, height
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def _read_json(path: Traversable) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as error:
@@ -126,7 +127,7 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data
 
 
-def render_manifest(source: Path, values: PackageValues) -> tuple[dict[str, Any], dict[str, bytes]]:
+def render_manifest(source: Traversable, values: PackageValues) -> tuple[dict[str, Any], dict[str, bytes]]:
     """The filled-in manifest and every other file the package holds (name → bytes)."""
     template = _read_json(source / "manifest.json")
     manifest = _fill(template, {"appId": values.app_id, "version": values.version, "domain": values.domain})
@@ -154,7 +155,7 @@ def render_manifest(source: Path, values: PackageValues) -> tuple[dict[str, Any]
     return manifest, files
 
 
-def build_package(values: PackageValues, output: Path, source: Path = DEFAULT_SOURCE) -> Path:
+def build_package(values: PackageValues, output: Path, source: Traversable = DEFAULT_SOURCE) -> Path:
     """Write the zip (manifest.json, icons and language files at its root); returns its path."""
     manifest, files = render_manifest(source, values)
     output.parent.mkdir(parents=True, exist_ok=True)

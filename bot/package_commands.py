@@ -21,7 +21,7 @@ def add_package_commands(commands: Any) -> None:
     manifest = commands.add_parser("manifest", help="the Teams app package")
     manifest_commands = manifest.add_subparsers(dest="manifest_command", required=True)
     build = manifest_commands.add_parser(
-        "build", help="write the Teams app package (zip) from manifest/ for upload to Teams"
+        "build", help="write the Teams app package (zip) for upload to Teams"
     )
     build.add_argument("--app-id", help="the bot's Microsoft App ID (default: MicrosoftAppId)")
     build.add_argument("--version", help="the app version, e.g. 1.2.0 (default: klikbot's version)")
@@ -32,7 +32,10 @@ def add_package_commands(commands: Any) -> None:
         "--output", type=Path, default=None, help="the zip to write (default: dist/klikbot-teams-app.zip)"
     )
     build.add_argument(
-        "--source", type=Path, default=None, help="the template directory (default: manifest/)"
+        "--source",
+        type=Path,
+        default=None,
+        help="a template directory instead of the one klikbot ships (bot/teams_app)",
     )
 
     cards = commands.add_parser("cards", help="the cards the bot sends")
@@ -78,7 +81,9 @@ def _render_cards(args: argparse.Namespace, settings: Settings) -> int:
     # The gallery shows the demo dataset, so it runs on the demo's clock unless KLIKBOT_NOW says otherwise.
     now = settings.now or demo_clock()
     try:
-        index, rendered = render_gallery(now, args.output or DEFAULT_OUTPUT)
+        index, rendered = render_gallery(
+            now, args.output or DEFAULT_OUTPUT, notify=lambda line: print(line, file=sys.stderr, flush=True)
+        )
     except BrowserError as error:
         print(f"klikbot: {error}", file=sys.stderr)
         return 2

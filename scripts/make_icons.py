@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Draw the Teams app icons into manifest/: color.png (192×192) and outline.png (32×32).
+"""Draw the Teams app icons into bot/teams_app/ (the Teams app package's template): color.png
+(192×192) and outline.png (32×32).
 
 Teams wants a full-colour icon on a solid background and an outline icon that is white on a
 fully transparent background (no half-transparent edge pixels). The symbol is a tick in a
@@ -19,7 +20,7 @@ from PIL import Image, ImageDraw
 
 log = logging.getLogger("make_icons")
 
-MANIFEST_DIR = Path(__file__).resolve().parent.parent / "manifest"
+MANIFEST_DIR = Path(__file__).resolve().parent.parent / "bot" / "teams_app"
 BACKGROUND = (0, 80, 122, 255)  # #00507A, the manifest's accentColor
 WHITE = (255, 255, 255, 255)
 TRANSPARENT = (0, 0, 0, 0)
@@ -75,7 +76,9 @@ def write_icons(directory: Path) -> list[Path]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=Path, default=MANIFEST_DIR, help="directory (default: manifest/)")
+    parser.add_argument(
+        "--output", type=Path, default=MANIFEST_DIR, help="directory (default: bot/teams_app/)"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     for path in write_icons(args.output):

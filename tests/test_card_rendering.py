@@ -2,8 +2,8 @@
 config in headless Chromium: a parse warning, a validation error, an exception or an empty card
 fails the test.
 
-Needs Chromium and `npm ci` in tools/cards (scripts/test installs both); skipped, with the reason,
-where they are missing.
+Needs Chromium and `npm ci` in bot/card_renderer (scripts/test installs both), or the renderer a
+`klikbot cards render` fetched into the cache; skipped, with the reason, where they are missing.
 """
 
 from __future__ import annotations

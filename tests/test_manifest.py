@@ -1,4 +1,5 @@
-"""The Teams app package: a zip Teams accepts, built from manifest/ with the bot's own values."""
+"""The Teams app package: a zip Teams accepts, built from the shipped template (bot/teams_app/) with
+the bot's own values."""
 
 from __future__ import annotations
 
@@ -156,13 +157,13 @@ def test_outline_icon_is_32_pixels_white_on_full_transparency(package: zipfile.Z
 
 def test_committed_icons_are_what_the_script_draws() -> None:
     spec = importlib.util.spec_from_file_location(
-        "make_icons", DEFAULT_SOURCE.parent / "scripts" / "make_icons.py"
+        "make_icons", Path(__file__).resolve().parent.parent / "scripts" / "make_icons.py"
     )
     assert spec is not None and spec.loader is not None
     make_icons = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(make_icons)
     for name, drawn in (("color.png", make_icons.draw_color()), ("outline.png", make_icons.draw_outline())):
-        committed = Image.open(DEFAULT_SOURCE / name).convert("RGBA")
+        committed = Image.open(io.BytesIO((DEFAULT_SOURCE / name).read_bytes())).convert("RGBA")
         assert committed.size == drawn.size
         assert committed.tobytes() == drawn.convert("RGBA").tobytes(), f"{name}: run scripts/make_icons.py"
 

@@ -16,7 +16,7 @@
     const target = document.getElementById("card");
     target.replaceChildren();
     if (!AC) {
-      result.errors.push("the adaptivecards renderer did not load (run `npm ci` in tools/cards)");
+      result.errors.push("the adaptivecards renderer did not load (run `npm ci` in bot/card_renderer, or `klikbot cards render` once)");
       return result;
     }
     try {
