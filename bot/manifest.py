@@ -1,6 +1,7 @@
 """Build the Teams app package: manifest.json, its language files and the two icons, in one zip.
 
-The template, shipped in the package (`bot/teams_app/`), holds `{{appId}}`, `{{version}}` and
+The template, `manifest/` in the checkout and shipped in the package as `bot/teams_app/` (a
+link to it, so the files are in one place), holds `{{appId}}`, `{{version}}` and
 `{{domain}}` placeholders; `build_package` checks the values it is given before it writes anything, so a missing or
 malformed app id is an error, never a package Teams refuses at upload.
 """
