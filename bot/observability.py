@@ -16,7 +16,6 @@ wraps the Bot Connector transport and logs each send.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 import re
@@ -37,6 +36,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.broadcast import RETRYABLE, DeliveryWorker, SendError, Transport
+from bot.http_input import BadJson, bearer_matches, parse_json
 from dialogs.model import Reply
 from storage.delivery import PENDING
 from storage.models import NoticeDelivery
@@ -336,10 +336,7 @@ class Observability:
                 {"error": "metrics are off: set KLIKBOT_ADMIN_TOKEN and scrape with it as a bearer token"},
                 status=404,
             )
-        scheme, _, provided = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(
-            provided.strip().encode(), self.token.encode()
-        ):
+        if not bearer_matches(request.headers.get("Authorization", ""), self.token):
             return web.json_response(
                 {"error": "a valid bearer token is required"},
                 status=401,
@@ -405,10 +402,9 @@ async def _read_activity(request: web.Request, context: RequestContext, max_body
     size = request.content_length
     if size is None or size > max_body:
         return
-    raw = await request.read()
     try:
-        body = json.loads(raw)
-    except ValueError:  # the handler answers 400
+        body = parse_json(await request.read())
+    except BadJson:  # the handler answers 400
         return
     _activity_facts(body, context)
 

@@ -12,8 +12,6 @@ token the API is off (404). Bad input gets a 4xx with {"error": ...}, never a 50
 
 from __future__ import annotations
 
-import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -23,6 +21,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.http_input import BadJson, bearer_matches, parse_json
 from dialogs.incident_cards import MAX_DESCRIPTION, MAX_MESSAGE, MAX_TITLE
 from storage.db import database_unavailable
 from storage.delivery import DeliveryCounts
@@ -72,11 +71,7 @@ def _guarded(handler: Callable[[web.Request, OperatorContext], Awaitable[web.Res
         context = request.app.get(OPERATOR)
         if context is None or not context.token:
             return _error(404, "the operator API is off: set KLIKBOT_ADMIN_TOKEN to turn it on")
-        header = request.headers.get("Authorization", "")
-        scheme, _, provided = header.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(
-            provided.strip().encode(), context.token.encode()
-        ):
+        if not bearer_matches(request.headers.get("Authorization", ""), context.token):
             return web.json_response(
                 {"error": "a valid bearer token is required"},
                 status=401,
@@ -88,7 +83,7 @@ def _guarded(handler: Callable[[web.Request, OperatorContext], Awaitable[web.Res
             return _error(error.status, str(error))
         except Exception as error:
             if database_unavailable(error):  # an outage, not a bug: the caller should retry
-                log.error("operator request failed: the database is unavailable: %r", error)
+                log.error("operator request failed: the database is unavailable: %s", error)
                 return _error(503, "the database is unavailable; try again in a moment")
             raise
 
@@ -99,11 +94,11 @@ async def _json_object(request: web.Request) -> dict[str, Any]:
     if "application/json" not in request.headers.get("Content-Type", ""):
         raise BadInput(415, "the body must be JSON (Content-Type: application/json)")
     try:
-        body = await request.json()
+        body = parse_json(await request.read())
     except web.HTTPRequestEntityTooLarge as error:
         raise BadInput(413, "the body is larger than 1 MiB") from error
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise BadInput(400, "the body is not valid JSON") from error
+    except BadJson as error:
+        raise BadInput(400, str(error)) from error
     if not isinstance(body, dict):
         raise BadInput(400, "the body must be a JSON object")
     return body

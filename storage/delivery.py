@@ -25,6 +25,7 @@ from sqlalchemy import Table, and_, bindparam, case, exists, func, literal, or_,
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.models import ConversationRef, NoticeDelivery, OutboxMessage
+from storage.subscriptions import full_conversation_ids
 
 _ND = cast(Table, NoticeDelivery.__table__)
 _REF = cast(Table, ConversationRef.__table__)
@@ -192,6 +193,8 @@ class DeliveryQueue:
                     )
                 )
                 posts = {(p.incident_id, p.conversation_ref_id): p for p in found}
+            # A conversation id too long for its column is stored as a hash: send to the whole id.
+            whole_ids = await full_conversation_ids(db, {r.conversation_id for r in rows})
         claimed = []
         for r in sorted(rows, key=lambda r: r.id):
             post = posts.get((r.incident_id, r.conversation_ref_id))
@@ -202,7 +205,7 @@ class DeliveryQueue:
                     version=r.version,
                     kind=r.kind,
                     conversation_ref_id=r.conversation_ref_id,
-                    conversation_id=r.conversation_id,
+                    conversation_id=whole_ids.get(r.conversation_id, r.conversation_id),
                     service_url=r.service_url,
                     lane=r.lane,
                     lang=r.lang,
