@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator
+from typing import cast
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes
+from sqlalchemy import String
 
 from bot.activities import to_activity
 from bot.bot_connector import activity_json, connector_fault
 from bot.broadcast import DeliveryWorker, WorkerConfig, utcnow
 from bot.calendar_api import add_calendar_routes
 from bot.catalogue_api import add_catalogue_routes
+from bot.http_input import BadJson, is_ascii_token, parse_json
 from bot.notice_transport import BotConnectorTransport
 from bot.observability import OBSERVABILITY, add_observability
 from bot.operator_api import OPERATOR, OperatorContext, add_operator_routes
@@ -29,10 +31,16 @@ from dialogs.answers import say
 from dialogs.model import Reply
 from dialogs.understanding import detect_language
 from storage.db import database_unavailable, ping
+from storage.models import ConversationRef, NoticeDelivery
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024  # CONTRACT.md: bodies over 1 MiB get 413
+# The longest serviceUrl the bot takes: what conversation_ref and notice_delivery can hold.
+MAX_SERVICE_URL = min(
+    cast(String, ConversationRef.__table__.c.service_url.type).length or 0,
+    cast(String, NoticeDelivery.__table__.c.service_url.type).length or 0,
+)
 
 SETTINGS = web.AppKey("settings", Settings)
 RUNTIME = web.AppKey("runtime", Runtime)
@@ -48,11 +56,16 @@ async def messages(request: web.Request) -> web.StreamResponse:
     if "application/json" not in request.headers.get("Content-Type", ""):
         return json_error(415, "activities are JSON: Content-Type must be application/json")
     try:
-        body = await request.json()
+        # Lone surrogates in any string (text, names, ids) become U+FFFD here (bot.http_input).
+        body = parse_json(await request.read())
     except web.HTTPRequestEntityTooLarge:
         return json_error(413, f"the body is larger than {MAX_BODY} bytes")
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except BadJson:
         return json_error(400, "the body is not valid JSON")
+    authorization = request.headers.get("Authorization", "")
+    if not is_ascii_token(authorization):
+        # A Bot Framework token is ASCII: a header with other bytes is not one.
+        return json_error(401, "the request is not authenticated")
     problem = _activity_problem(body)
     if problem:
         return json_error(400, problem)
@@ -63,9 +76,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
     runtime = request.app[RUNTIME]
     adapter = request.app[ADAPTER]
     try:
-        response = await adapter.process_activity(
-            request.headers.get("Authorization", ""), activity, runtime.bot.on_turn
-        )
+        response = await adapter.process_activity(authorization, activity, runtime.bot.on_turn)
     except PermissionError:
         return json_error(401, "the request is not authenticated")
     if response is not None:
@@ -89,6 +100,9 @@ def _activity_problem(body: object) -> str | None:
     service_url = body.get("serviceUrl")
     if not isinstance(service_url, str) or not service_url.startswith(("http://", "https://")):
         return "the activity has no serviceUrl"
+    if len(service_url) > MAX_SERVICE_URL:
+        # The bot keeps it to send to the conversation later; Bot Framework service URLs are short.
+        return f"the activity's serviceUrl is longer than {MAX_SERVICE_URL} characters"
     channel_id = body.get("channelId")
     if not isinstance(channel_id, str) or not channel_id:
         return "the activity has no channelId"  # the conversation's state is kept under it
@@ -120,11 +134,11 @@ async def on_turn_error(context: TurnContext, error: Exception) -> None:
     the user is told to try again (it resumes by itself). Anything else is a bug: traceback."""
     cause = error.__cause__ or error.__context__
     if connector_fault(error):
-        log.error("turn failed: the Bot Connector did not take the reply: %r (from %r)", error, cause)
+        log.error("turn failed: the Bot Connector did not take the reply: %s (from %s)", error, cause)
         return
     unavailable = database_unavailable(error)
     if unavailable:
-        log.error("turn failed: the database is unavailable: %r (from %r)", error, cause)
+        log.error("turn failed: the database is unavailable: %s (from %s)", error, cause)
     else:
         log.exception("turn failed", exc_info=error)
     activity = context.activity

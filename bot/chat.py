@@ -18,6 +18,7 @@ from botbuilder.schema import (
 
 from bot.runtime import Runtime
 from dialogs.cards import CARD_CONTENT_TYPE
+from storage.limits import without_surrogates
 
 QUIT = {"exit", "quit", "afslut", "farvel"}
 
@@ -70,7 +71,7 @@ async def run_chat(
     conversation = ConversationAccount(
         id=f"terminal-{uuid.uuid4().hex[:8]}", conversation_type="personal", tenant_id=tenant_id
     )
-    user = ChannelAccount(id="terminal-user", name=user_name)
+    user = ChannelAccount(id="terminal-user", name=without_surrogates(user_name))
     bot = ChannelAccount(id="klikbot", name="klikbot")
     interactive = stdin.isatty()
     while True:
@@ -80,7 +81,8 @@ async def run_chat(
         line = stdin.readline()
         if not line:
             break
-        text = line.strip()
+        # Undecodable bytes read as lone surrogates (POSIX locale): U+FFFD, as from Teams.
+        text = without_surrogates(line.strip())
         if text.lower() in QUIT:
             break
         if not text:

@@ -3,7 +3,11 @@ request, and Prometheus metrics at `GET /metrics`.
 
 Log lines carry ids (request, conversation, tenant) and outcomes, never message text, tokens or
 names: the JSON formatter writes a fixed set of fields, and only the whitelisted `extra` keys
-(`EXTRA_FIELDS`). The request id is taken from a sane incoming `X-Request-Id` (else generated),
+(`EXTRA_FIELDS`). Both formatters scrub what callers pass (`scrubbed`): an exception, as an
+argument or in a traceback, is written as its class and, for a database error, its table, never
+its message (SQLAlchemy's and the drivers' quote the statement's values: names, card payloads);
+and every value is capped in length (`MAX_ARGUMENT`, `MAX_MESSAGE`, `MAX_FIELD`,
+`MAX_EXCEPTION`), so no request can make a line longer than a few kilobytes. The request id is taken from a sane incoming `X-Request-Id` (else generated),
 returned in the response, and kept in a context variable that `RequestContextFilter` stamps on
 every record logged while the request is handled.
 
@@ -21,6 +25,7 @@ import logging
 import re
 import sys
 import time
+import traceback
 import uuid
 from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
@@ -37,9 +42,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.activities import consistent_tenant
 from bot.broadcast import RETRYABLE, DeliveryWorker, SendError, Transport
+from bot.http_input import BadJson, parse_json
 from bot.operator_auth import failed_logins, refusal
 from dialogs.model import Reply
+from storage.db import describe_error
 from storage.delivery import PENDING
+from storage.limits import cap, without_surrogates
 from storage.models import NoticeDelivery
 
 REQUEST_ID_HEADER = "X-Request-Id"
@@ -71,6 +79,12 @@ EXTRA_FIELDS = (
 )
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:=+/-]{1,128}")
+
+# Characters: one argument of a message, the message, one field, an exception with its traceback.
+MAX_ARGUMENT = 200
+MAX_MESSAGE = 1000
+MAX_FIELD = 256
+MAX_EXCEPTION = 8000
 
 
 @dataclass
@@ -118,41 +132,132 @@ class RequestContextFilter(logging.Filter):
         return True
 
 
+def _text(value: str, limit: int) -> str:
+    return cap(without_surrogates(value), limit)
+
+
+def _argument(value: object) -> object:
+    """A message argument as it may be logged: an exception by its class (and table), text
+    capped; numbers and the like as they are (the message as a whole is capped too)."""
+    if isinstance(value, BaseException):
+        return describe_error(value)
+    if isinstance(value, str):
+        return _text(value, MAX_ARGUMENT)
+    return value
+
+
+def scrubbed_message(record: logging.LogRecord) -> str:
+    """The record's message with its arguments scrubbed (`_argument`), capped."""
+    message = describe_error(record.msg) if isinstance(record.msg, BaseException) else str(record.msg)
+    args = record.args
+    if args:
+        safe: object
+        if isinstance(args, Mapping):
+            safe = {key: _argument(value) for key, value in args.items()}
+        else:
+            safe = tuple(_argument(value) for value in args)
+        try:
+            message = message % safe
+        except (TypeError, ValueError, KeyError):
+            message = f"{message} (arguments that do not fit the message)"
+    return _text(message, MAX_MESSAGE)
+
+
+def scrubbed_exception(error: BaseException) -> str:
+    """A traceback as Python prints it, each exception of the chain shown by `describe_error`
+    instead of its message (no statement values), capped at MAX_EXCEPTION characters."""
+    chain: list[tuple[BaseException, str]] = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    link = ""
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append((current, link))
+        if current.__cause__ is not None:
+            current, link = (
+                current.__cause__,
+                "The above exception was the direct cause of the following exception:",
+            )
+        elif current.__context__ is not None and not current.__suppress_context__:
+            current, link = (
+                current.__context__,
+                "During handling of the above exception, another exception occurred:",
+            )
+        else:
+            current = None
+    parts: list[str] = []
+    for index, (exception, _) in enumerate(reversed(chain)):
+        if index:
+            # The link printed before an exception is the one from the exception that follows it.
+            parts.append(f"\n{chain[len(chain) - index][1]}\n\n")
+        frames = "".join(traceback.format_tb(exception.__traceback__))
+        if frames:
+            parts.append("Traceback (most recent call last):\n" + frames)
+        module = type(exception).__module__
+        parts.append(
+            describe_error(exception) if module == "builtins" else f"{module}.{describe_error(exception)}"
+        )
+    text = without_surrogates("".join(parts))
+    if len(text) > MAX_EXCEPTION:
+        head = MAX_EXCEPTION // 4
+        text = text[:head] + "\n…\n" + text[-(MAX_EXCEPTION - head - 3) :]
+    return text
+
+
+def _scrubbed_copy(record: logging.LogRecord) -> logging.LogRecord:
+    """A copy of the record whose message and exception are scrubbed (the original is left as
+    it is for other handlers)."""
+    copy = logging.makeLogRecord(record.__dict__)
+    copy.msg, copy.args = scrubbed_message(record), None
+    error = record.exc_info[1] if record.exc_info else None
+    copy.exc_info = None
+    copy.exc_text = scrubbed_exception(error) if error is not None else None
+    return copy
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: ts, level, logger, message, request_id and the whitelisted
-    fields that are set; `exception` holds the traceback when there is one."""
+    fields that are set; `exception` holds the traceback when there is one. Everything is
+    scrubbed and capped (see the module's doc)."""
 
     def format(self, record: logging.LogRecord) -> str:
+        scrubbed = _scrubbed_copy(record)
+        request_id = getattr(record, "request_id", None) or current_request_id()
         entry: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created, UTC)
             .isoformat(timespec="milliseconds")
             .replace("+00:00", "Z"),
             "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-            "request_id": getattr(record, "request_id", None) or current_request_id(),
+            "logger": _text(record.name, MAX_FIELD),
+            "message": scrubbed.msg,
+            "request_id": _text(str(request_id), MAX_FIELD) if request_id is not None else None,
         }
         for name in EXTRA_FIELDS:
             value = getattr(record, name, None)
-            if value is not None:
-                entry[name] = value if isinstance(value, str | int | float | bool) else str(value)
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            if value is None:
+                continue
+            if isinstance(value, int | float | bool):
+                entry[name] = value
+            else:
+                entry[name] = _text(str(value), MAX_FIELD)
+        if scrubbed.exc_text:
+            entry["exception"] = scrubbed.exc_text
         if record.stack_info:
-            entry["stack"] = self.formatStack(record.stack_info)
+            entry["stack"] = _text(self.formatStack(record.stack_info), MAX_EXCEPTION)
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
 class TextFormatter(logging.Formatter):
-    """Readable lines for a terminal, with the request id when there is one."""
+    """Readable lines for a terminal, with the request id when there is one; scrubbed and
+    capped as the JSON lines are."""
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
+        line = super().format(_scrubbed_copy(record))
         request_id = getattr(record, "request_id", None)
-        return f"{line} [request {request_id}]" if request_id else line
+        return f"{line} [request {_text(str(request_id), MAX_FIELD)}]" if request_id else line
 
 
 def configure_logging(json: bool, level: int, stream: IO[str] | None = None) -> logging.Handler:
@@ -412,10 +517,9 @@ async def _read_activity(request: web.Request, context: RequestContext, max_body
     size = request.content_length
     if size is None or size > max_body:
         return
-    raw = await request.read()
     try:
-        body = json.loads(raw)
-    except ValueError:  # the handler answers 400
+        body = parse_json(await request.read())
+    except BadJson:  # the handler answers 400
         return
     _activity_facts(body, context)
 

@@ -12,7 +12,6 @@ token the API is off (404). Bad input gets a 4xx with {"error": ...}, never a 50
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.http_input import BadJson, parse_json
 from bot.operator_auth import failed_logins, refusal
 from dialogs.incident_cards import MAX_DESCRIPTION, MAX_MESSAGE, MAX_TITLE
 from storage.db import database_unavailable
@@ -81,7 +81,7 @@ def _guarded(handler: Callable[[web.Request, OperatorContext], Awaitable[web.Res
             return _error(error.status, str(error))
         except Exception as error:
             if database_unavailable(error):  # an outage, not a bug: the caller should retry
-                log.error("operator request failed: the database is unavailable: %r", error)
+                log.error("operator request failed: the database is unavailable: %s", error)
                 return _error(503, "the database is unavailable; try again in a moment")
             raise
 
@@ -93,11 +93,11 @@ async def _json_object(request: web.Request) -> dict[str, Any]:
     if "application/json" not in request.headers.get("Content-Type", ""):
         raise BadInput(415, "the body must be JSON (Content-Type: application/json)")
     try:
-        body = await request.json()
+        body = parse_json(await request.read())
     except web.HTTPRequestEntityTooLarge as error:
         raise BadInput(413, "the body is larger than 1 MiB") from error
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise BadInput(400, "the body is not valid JSON") from error
+    except BadJson as error:
+        raise BadInput(400, str(error)) from error
     if not isinstance(body, dict):
         raise BadInput(400, "the body must be a JSON object")
     return body

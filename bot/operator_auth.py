@@ -9,13 +9,14 @@ forgotten, and at most MAX_ADDRESSES are tracked (the oldest are dropped first).
 
 from __future__ import annotations
 
-import hmac
 import math
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 
 from aiohttp import web
+
+from bot.http_input import bearer_matches
 
 MIN_TOKEN_LENGTH = 32
 MAX_FAILURES = 5
@@ -71,8 +72,7 @@ def refusal(request: web.Request, token: str, failures: FailedLogins) -> web.Res
             status=429,
             headers={"Retry-After": str(math.ceil(wait))},
         )
-    scheme, _, provided = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and hmac.compare_digest(provided.strip().encode(), token.encode()):
+    if bearer_matches(request.headers.get("Authorization", ""), token):
         failures.succeeded(address)
         return None
     failures.failed(address)

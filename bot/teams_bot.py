@@ -81,7 +81,7 @@ class KlikBot(TeamsActivityHandler):  # type: ignore[misc]
                 raise
             # The answers are sent and the turn's changes committed; only its dialog memory is
             # lost. Telling the user to "try again" now would invite a repeat.
-            log.error("the database went away before the conversation state was saved: %r", error)
+            log.error("the database went away before the conversation state was saved: %s", error)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         incoming = to_incoming(turn_context.activity)
@@ -111,7 +111,7 @@ class KlikBot(TeamsActivityHandler):  # type: ignore[misc]
             if not database_unavailable(error):
                 raise
             # The card stays as it was, and the user sees why nothing happened.
-            log.error("card action failed: the database is unavailable: %r", error)
+            log.error("card action failed: the database is unavailable: %s", error)
             lang = data.get("lang")
             if lang not in ("da", "en"):
                 lang = detect_language("", turn_context.activity.locale)

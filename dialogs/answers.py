@@ -562,6 +562,8 @@ def help_answer(lang: Language, registered: bool, tenant_hint: str | None) -> Do
 
 
 def registration_text(tenant_id: str, lang: Language) -> str:
+    # A tenant id is a GUID; whatever else an activity claims is shown short and as typed.
+    tenant_id = fmt.plain(tenant_id, 100)
     return say(
         lang,
         f"Jeres Teams-organisation (tenant {tenant_id}) er ikke knyttet til en kommune endnu, så jeg kan ikke vise jeres egne statusser. "

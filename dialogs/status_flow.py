@@ -200,11 +200,8 @@ class StatusFlow:
             return FlowResult(status_answers.unregistered_change_answer(asker.tenant_id, lang))
         # The municipality comes from the tenant; a card naming another one changes nothing.
         if value.get("municipality") != asker.municipality_code:
-            log.warning(
-                "refused a card for municipality %r from tenant %s",
-                value.get("municipality"),
-                asker.tenant_id,
-            )
+            # The payload's values are not logged: they are whatever the sender made them.
+            log.warning("refused a card for another municipality from tenant %s", asker.tenant_id)
             return FlowResult(
                 status_answers.refused_answer(
                     status_answers.other_municipality_text(asker.municipality_name, lang), lang
@@ -480,7 +477,11 @@ class StatusFlow:
                 expected_version=expected_version,
             )
         except ChangeFailed:
-            log.exception("a status change failed and was rolled back")
+            log.exception(
+                "a status change failed and was rolled back (municipality %s, task %s)",
+                asker.municipality_code,
+                task_id,
+            )
             return status_answers.failed_answer(lang)
         return await self._result(db, result, asker, memory, now, lang)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from sqlalchemy import event, exc, text
@@ -15,6 +16,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from storage.limits import cap, without_surrogates
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./klikbot.db"
 
@@ -130,6 +133,33 @@ _ASYNCPG_UNAVAILABLE = frozenset(
         "InternalClientError",
     }
 )
+
+
+# The modules of the database drivers, whose errors may quote the values of a statement.
+_DRIVER_MODULES = ("asyncpg", "sqlite3", "aiosqlite", "psycopg")
+_TABLE = re.compile(
+    r'\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|FROM)\s+"?([A-Za-z_][A-Za-z0-9_]*)', re.IGNORECASE
+)
+
+
+def describe_error(error: BaseException, limit: int = 300) -> str:
+    """A database error for a log line, without the values it was about: its class, the
+    driver's error class and the table (`IntegrityError (ForeignKeyViolationError) on table
+    status_change`). SQLAlchemy's and the drivers' own messages quote the statement's parameters
+    (names people typed, card payloads), so they are left out. Other errors: the class and the
+    message, capped at `limit` characters."""
+    name = type(error).__name__
+    if isinstance(error, exc.StatementError):
+        orig = error.orig
+        if orig is not None:
+            name += f" ({type(orig).__name__})"
+        table = _TABLE.search(error.statement or "")
+        return name + (f" on table {table.group(1)}" if table else "")
+    if type(error).__module__.startswith(_DRIVER_MODULES):
+        table_name = getattr(error, "table_name", None)
+        return name + (f" on table {table_name}" if isinstance(table_name, str) and table_name else "")
+    text = cap(without_surrogates(str(error)), limit)
+    return f"{name}: {text}" if text else name
 
 
 async def take_sqlite_write_lock(db: AsyncConnection) -> None:

@@ -25,7 +25,13 @@ from sqlalchemy import Table, and_, bindparam, case, exists, func, literal, or_,
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.models import ConversationRef, NoticeDelivery, OutboxMessage
-from storage.subscriptions import TERMINAL, ConversationInfo, base_conversation_id, remember
+from storage.subscriptions import (
+    TERMINAL,
+    ConversationInfo,
+    base_conversation_id,
+    full_conversation_ids,
+    remember,
+)
 
 _ND = cast(Table, NoticeDelivery.__table__)
 _REF = cast(Table, ConversationRef.__table__)
@@ -193,6 +199,8 @@ class DeliveryQueue:
                     )
                 )
                 posts = {(p.incident_id, p.conversation_ref_id): p for p in found}
+            # A conversation id too long for its column is stored as a hash: send to the whole id.
+            whole_ids = await full_conversation_ids(db, {r.conversation_id for r in rows})
         claimed = []
         for r in sorted(rows, key=lambda r: r.id):
             post = posts.get((r.incident_id, r.conversation_ref_id))
@@ -203,7 +211,7 @@ class DeliveryQueue:
                     version=r.version,
                     kind=r.kind,
                     conversation_ref_id=r.conversation_ref_id,
-                    conversation_id=r.conversation_id,
+                    conversation_id=whole_ids.get(r.conversation_id, r.conversation_id),
                     service_url=r.service_url,
                     lane=r.lane,
                     lang=r.lang,

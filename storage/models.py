@@ -25,6 +25,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.domain import TaskState, TaskStatus
+from storage.limits import CappedText, FittedId
 
 # Stable constraint names, so Alembic migrations are the same on SQLite and PostgreSQL.
 NAMING = {
@@ -150,12 +151,12 @@ class MunicipalityTaskStatus(Base):
     status: Mapped[TaskStatus] = mapped_column(_enum(TaskStatus, "task_status_value"))
     changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Who made the last change, for the card's "Fuldført af Mette, 24/1 10:12".
-    changed_by_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    changed_by_name: Mapped[str] = mapped_column(CappedText(200), default="", server_default="")
     # Bumped by every change: a change made against an older version is refused, not lost.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # Who in the municipality is responsible for the task (a name; the AAD id when it is the sender).
-    responsible_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
-    responsible_aad_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    responsible_name: Mapped[str] = mapped_column(CappedText(200), default="", server_default="")
+    responsible_aad_id: Mapped[str | None] = mapped_column(FittedId(64), nullable=True)
 
 
 class StatusChange(Base):
@@ -172,10 +173,10 @@ class StatusChange(Base):
     new_status: Mapped[TaskStatus] = mapped_column(_enum(TaskStatus, "status_change_new"))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The Teams user (channel account id), their Azure AD object id and display name.
-    user_id: Mapped[str] = mapped_column(String(200), default="")
-    aad_object_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    user_name: Mapped[str] = mapped_column(String(200), default="")
-    tenant_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    user_id: Mapped[str] = mapped_column(FittedId(200), default="")
+    aad_object_id: Mapped[str | None] = mapped_column(FittedId(64), nullable=True)
+    user_name: Mapped[str] = mapped_column(CappedText(200), default="")
+    tenant_id: Mapped[str | None] = mapped_column(FittedId(64), nullable=True)
     # text (free text), card (a button), import (a KLIK export)
     source: Mapped[str] = mapped_column(String(16))
 
@@ -262,12 +263,14 @@ class ConversationRef(Base):
     __tablename__ = "conversation_ref"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    conversation_id: Mapped[str] = mapped_column(String(512), unique=True)
+    # A conversation id longer than the column is stored as its hash (storage.limits), the
+    # whole id beside it in bot_state (storage.subscriptions).
+    conversation_id: Mapped[str] = mapped_column(FittedId(512), unique=True)
     service_url: Mapped[str] = mapped_column(String(500))
-    tenant_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    tenant_id: Mapped[str | None] = mapped_column(FittedId(64), nullable=True)
     conversation_type: Mapped[str] = mapped_column(String(16))  # personal, channel, groupChat
-    team_id: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
-    channel: Mapped[str] = mapped_column(String(32), default="msteams")  # the Bot Framework channel
+    team_id: Mapped[str | None] = mapped_column(FittedId(255), nullable=True, index=True)
+    channel: Mapped[str] = mapped_column(FittedId(32), default="msteams")  # the Bot Framework channel
     # Who vouched for service_url: channel, noauth, terminal, unknown (storage/subscriptions.py).
     origin: Mapped[str] = mapped_column(String(16), default="unknown", server_default="unknown")
     lang: Mapped[str] = mapped_column(String(8), default="da")
@@ -294,7 +297,7 @@ class IncidentUpdate(Base):
     status: Mapped[str] = mapped_column(String(32))
     message: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_by: Mapped[str] = mapped_column(CappedText(200), default="")
 
     __table_args__ = (Index("ix_incident_update_version", "incident_id", "version", unique=True),)
 

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.db import describe_error
 from storage.domain import TaskState, TaskStatus
 from storage.models import Municipality, MunicipalityTaskStatus, StatusChange, Task
 
@@ -92,7 +93,8 @@ async def change_status(
                     db, municipality_code, task_id, new_status, actor, source, now, expected_version
                 )
         except Exception as error:
-            raise ChangeFailed(str(error)) from error
+            # Not str(error): a database error quotes the statement's values (the user's name).
+            raise ChangeFailed(describe_error(error)) from error
         if result is not None:
             return result
     raise ChangeFailed("the status kept changing under us")

@@ -5,23 +5,35 @@ Defaults: a personal or group chat is subscribed when the bot is installed there
 the channel where the bot was installed (usually General) is subscribed, unless another channel
 of the team already is. `abonner` in a channel moves the team's subscription to that channel
 (one channel per team gets notices); `afmeld` turns it off.
+
+A conversation id longer than its column (Teams allows 1,024 characters) is stored as its hash,
+which every lookup here computes the same way (storage.limits.FittedId); the whole id, which a
+proactive send needs, is kept in bot_state under that hash (`full_conversation_ids`).
 """
 
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.models import ConversationRef, Tenant
+from storage.limits import FittedId, fit, is_fitted
+from storage.models import BotState, ConversationRef, Tenant
 
 _REF = cast(Table, ConversationRef.__table__)
 _TENANT = cast(Table, Tenant.__table__)
+_STATE = cast(Table, BotState.__table__)
+CONVERSATION_ID_SIZE = cast(FittedId, _REF.c.conversation_id.type).size
+# bot_state keys of the whole ids of conversations whose id is stored as a hash.
+_FULL_ID_KEY = "klikbot/conversation-id/"
 # System names: letters (Danish too), digits, space, dot, dash, slash; no LIKE wildcards or bars.
 _SYSTEM = re.compile(r"[0-9A-ZÆØÅÉÜÖÄ][0-9A-ZÆØÅÉÜÖÄ .\-/]{0,39}")
 MAX_SYSTEMS = 10
@@ -79,6 +91,7 @@ async def remember(db: AsyncConnection, info: ConversationInfo, now: datetime) -
     """The bot was installed (or spoken to) in a conversation: record it, active. A new
     conversation gets the default subscription; a known one keeps its setting."""
     conversation_id = base_conversation_id(info.conversation_id)
+    await _keep_full_id(db, conversation_id)
     existing = (await db.execute(select(_REF.c.id).where(_REF.c.conversation_id == conversation_id))).first()
     values = {
         "service_url": info.service_url,
@@ -108,6 +121,34 @@ async def remember(db: AsyncConnection, info: ConversationInfo, now: datetime) -
             **values,
         )
     )
+
+
+async def _keep_full_id(db: AsyncConnection, conversation_id: str) -> None:
+    """Keep the whole id of a conversation whose id is too long for the column, under its hash."""
+    stored = fit(conversation_id, CONVERSATION_ID_SIZE)
+    if stored == conversation_id:
+        return
+    insert = pg_insert if db.dialect.name == "postgresql" else sqlite_insert
+    await db.execute(
+        insert(_STATE)
+        .values(key=_FULL_ID_KEY + stored, data={"conversation_id": conversation_id}, etag=uuid.uuid4().hex)
+        .on_conflict_do_nothing()
+    )
+
+
+async def full_conversation_ids(db: AsyncConnection, stored: Iterable[str]) -> dict[str, str]:
+    """The whole ids of conversations stored as a hash (conversation_ref.conversation_id and the
+    rows copied from it), by stored id; ids stored as they are are not in the result."""
+    keys = {_FULL_ID_KEY + s: s for s in stored if is_fitted(s)}
+    if not keys:
+        return {}
+    rows = await db.execute(select(_STATE.c.key, _STATE.c.data).where(_STATE.c.key.in_(list(keys))))
+    found: dict[str, str] = {}
+    for key, data in rows:
+        whole = data.get("conversation_id") if isinstance(data, dict) else None
+        if isinstance(whole, str):
+            found[keys[key]] = whole
+    return found
 
 
 async def _team_subscribed_channel(db: AsyncConnection, team_id: str, besides: str) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -102,6 +103,29 @@ class BotUnderTest:
         replies = await self.ask(text, **kwargs)
         assert len(replies) == 1, [r.text for r in replies]
         return replies[0]
+
+
+async def raw_status(
+    bot: BotUnderTest, method: str, path: str, authorization: bytes, body: bytes = b""
+) -> int:
+    """Send a request whose Authorization header is exactly these bytes (an HTTP client would
+    refuse or re-encode them); return the status."""
+    url = bot.server.make_url("/")
+    reader, writer = await asyncio.open_connection(url.host, url.port)
+    try:
+        writer.write(
+            f"{method} {path} HTTP/1.1\r\nHost: {url.host}\r\nContent-Type: application/json\r\n".encode()
+            + b"Authorization: "
+            + authorization
+            + f"\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+            + body
+        )
+        await writer.drain()
+        status_line = await reader.readline()
+        await reader.read()
+    finally:
+        writer.close()
+    return int(status_line.split()[1])
 
 
 async def start_bot(database_url: str, **settings: Any) -> tuple[BotUnderTest, FakeConnector]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import threading
 import time
 import uuid
@@ -47,7 +48,7 @@ from storage.models import ConversationRef
 from storage.subscriptions import CHANNEL, NOAUTH, TERMINAL, UNKNOWN, ConversationInfo
 from tests.conftest import DEMO_NOW
 from tests.fake_connector import FakeConnector
-from tests.harness import VEJLE, BotUnderTest, start_bot
+from tests.harness import VEJLE, BotUnderTest, raw_status, start_bot
 
 APP_ID = "6f1c1e64-7a7e-4c4f-9a59-0a4b2f1f2a10"
 OTHER_APP_ID = "0b7e2f0e-3d55-4a8e-b7a5-5f3f1d2c9e44"
@@ -409,6 +410,18 @@ async def test_a_request_without_a_valid_token_gets_401_and_no_answer(
     body = secured.bot.activity("hjælp")
     status = await secured.post(body, REFUSED[case](body["serviceUrl"]))
     assert status == 401
+    assert secured.connector.received == [] and secured.connector.attempts == []
+
+
+@pytest.mark.parametrize("odd", ["€".encode(), b"\xff\xfe", "ø".encode("latin-1")])
+async def test_a_token_with_bytes_outside_latin_1_gets_401_and_no_answer(
+    secured: CredentialedBot, odd: bytes
+) -> None:
+    body = secured.bot.activity("hjælp")
+    token = channel_token(body["serviceUrl"]).encode()
+    for header in (b"Bearer " + token + odd, b"Bearer " + odd + token, odd):
+        status = await raw_status(secured.bot, "POST", "/api/messages", header, json.dumps(body).encode())
+        assert status == 401
     assert secured.connector.received == [] and secured.connector.attempts == []
 
 

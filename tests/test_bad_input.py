@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 
-from tests.harness import UNKNOWN_TENANT, BotUnderTest
+from tests.conftest import DEMO_NOW
+from tests.harness import UNKNOWN_TENANT, BotUnderTest, raw_status, running_bot
+
+INCIDENT = {
+    "title": "Nedbrud",
+    "description": "BBR er nede.",
+    "affected_systems": ["BBR"],
+    "started_at": "2018-12-10T02:21:00+01:00",
+}
 
 
 @pytest.mark.parametrize(
@@ -130,3 +139,44 @@ async def test_expect_replies_is_refused_with_a_clear_400(bot: BotUnderTest) -> 
     response = await bot.post(body)
     assert response.status == 400
     assert "expectReplies" in (await response.json())["error"]
+
+
+@pytest.mark.parametrize("body", ["[" * 100_000, "[" * 100_000 + "]" * 100_000, '{"a":' * 100_000])
+async def test_json_nested_deeper_than_the_parser_goes_is_400(bot: BotUnderTest, body: str) -> None:
+    response = await bot.http.post(bot.url, data=body, headers={"Content-Type": "application/json"})
+    assert response.status == 400
+    assert (await response.json()) == {"error": "the body is not valid JSON"}
+    assert bot.connector.take() == []
+
+
+# A token with characters outside Latin-1 (UTF-8 on the wire), or with bytes that are not UTF-8.
+ODD_TOKENS = [
+    "Bearer operator-token-€".encode(),
+    b"Bearer \xff\xfe\x80operator-token",
+    "Bearer ø".encode("latin-1"),
+]
+
+
+@pytest.mark.parametrize("authorization", ODD_TOKENS)
+async def test_an_authorization_header_with_odd_bytes_is_401(database_url: str, authorization: bytes) -> None:
+    async with running_bot(database_url, now=DEMO_NOW, admin_token="operator-token") as bot:
+        activity = json.dumps(bot.activity("hjælp")).encode()
+        assert await raw_status(bot, "POST", "/api/messages", authorization, activity) == 401
+        assert await raw_status(bot, "GET", "/api/incidents/1", authorization) == 401
+        assert await raw_status(bot, "GET", "/metrics", authorization) == 401
+        body = json.dumps(INCIDENT).encode()
+        assert await raw_status(bot, "POST", "/api/incidents", authorization, body) == 401
+        assert bot.connector.take() == []
+        # The right token still works.
+        assert await raw_status(bot, "GET", "/api/incidents/999999", b"Bearer operator-token") == 404
+
+
+async def test_operator_json_nested_too_deeply_is_400(database_url: str) -> None:
+    async with running_bot(database_url, now=DEMO_NOW, admin_token="operator-token") as bot:
+        response = await bot.http.post(
+            bot.server.make_url("/api/incidents"),
+            data="[" * 100_000,
+            headers={"Content-Type": "application/json", "Authorization": "Bearer operator-token"},
+        )
+        assert response.status == 400
+        assert (await response.json())["error"] == "the body is not valid JSON"

@@ -8,12 +8,15 @@ import io
 import json
 import logging
 import re
+import sqlite3
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import text as sql
+from sqlalchemy.exc import IntegrityError
 
 from bot.broadcast import WorkerConfig
 from bot.observability import (
@@ -21,6 +24,7 @@ from bot.observability import (
     JsonFormatter,
     RequestContext,
     RequestContextFilter,
+    TextFormatter,
     configure_logging,
     request_context,
     request_id_from,
@@ -321,6 +325,104 @@ async def test_every_line_of_a_turn_carries_its_request_id(bot: BotUnderTest, lo
         assert entry["conversation_id"] == "a:personal-invoke", entry
         assert entry["tenant_id"] == VEJLE, entry
     assert during[-1]["logger"] == "klikbot.turn" and during[-1]["activity_type"] == "invoke"
+
+
+async def test_a_failed_status_change_logs_the_class_and_table_not_the_name_or_values(
+    bot: BotUnderTest, logs: JsonLines, database_url: str
+) -> None:
+    """A database error quotes its statement's values (SQLAlchemy's "[parameters: ...]", the
+    drivers' messages): the log has the error's class, the table and the ids instead."""
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as db:  # the history table is gone: the change fails there
+            await db.execute(sql("DROP TABLE status_change"))
+    finally:
+        await engine.dispose()
+    name = "Zebrafinke Østerbæk-Hansen"
+    failed = await bot.ask_one("sæt 'Udpeg kontaktpunkt' til fuldført", user_name=name)
+    assert "Ændringen gik ikke igennem" in failed.text
+
+    for line in logs.lines:
+        assert "Zebrafinke" not in line and "Østerbæk" not in line
+        assert "[parameters" not in line and "[SQL" not in line and "INSERT INTO" not in line
+        assert "aad-user-1" not in line and "29:user-1" not in line
+    [entry] = [e for e in logs.entries if "status change failed" in e["message"]]
+    assert entry["message"] == (
+        "a status change failed and was rolled back (municipality 630, task mbp-kontaktpunkt-incident)"
+    )
+    assert entry["conversation_id"] and entry["tenant_id"] == VEJLE
+    # The error's class and the table, on SQLite (OperationalError) and PostgreSQL (ProgrammingError).
+    assert re.search(
+        r"sqlalchemy\.exc\.(OperationalError|ProgrammingError) \(\w+\) on table status_change",
+        entry["exception"],
+    )
+
+
+def test_database_errors_are_logged_by_class_and_table_in_json_and_text() -> None:
+    """Whether passed as an argument or raised: never the statement's values."""
+    statement = "INSERT INTO status_change (user_name, tenant_id) VALUES (?, ?)"
+    error = IntegrityError(
+        statement, ("Zebrafinke Hansen", "tenant-x"), sqlite3.IntegrityError("FOREIGN KEY")
+    )
+    try:
+        try:
+            raise error
+        except IntegrityError as inner:
+            raise RuntimeError("the change failed") from inner
+    except RuntimeError:
+        exc_info = sys.exc_info()
+    record = logging.LogRecord(
+        "klikbot.test", logging.ERROR, __file__, 1, "could not save: %s (%r)", (error, error), exc_info
+    )
+    for formatter in (JsonFormatter(), TextFormatter()):
+        line = formatter.format(record)
+        assert "Zebrafinke" not in line and "tenant-x" not in line and "VALUES" not in line, line
+        assert "could not save: IntegrityError (IntegrityError) on table status_change" in line
+        assert "sqlalchemy.exc.IntegrityError (IntegrityError) on table status_change" in line
+        assert "The above exception was the direct cause of the following exception" in line
+        assert "RuntimeError: the change failed" in line
+
+
+async def test_a_540_kb_card_field_is_not_logged(bot: BotUnderTest, logs: JsonLines) -> None:
+    detail = await bot.ask_one("fortæl om kontaktpunkt")
+    assert detail.card is not None
+    submit = next(
+        action
+        for action in _actions(detail.card)
+        if action.get("type") == "Action.Submit" and action.get("title") == "Fuldført"
+    )
+    huge = "Kvækkerkvak" * 50_000  # 550,000 characters, in a field the bot checks and refuses
+    payload = {**submit["data"], "municipality": huge}
+    before = len(logs.lines)
+    refused = await bot.ask_one("", value=payload)
+    assert "ikke" in refused.text.lower()
+    during = logs.lines[before:]
+    for line in during:
+        assert "Kvækkerkvak" not in line[:1000], line[:1000]
+        assert len(line) < 2_000, len(line)
+    assert any("refused a card for another municipality" in line for line in during)
+
+
+def test_every_logged_value_is_capped() -> None:
+    """One argument, the message, a field and an exception each have a ceiling."""
+    huge = "x" * 540_000
+    record = logging.LogRecord(
+        "klikbot.test", logging.WARNING, __file__, 1, "got %s and %r", (huge, [huge]), None
+    )
+    record.conversation_id = huge
+    try:
+        raise ValueError(huge)
+    except ValueError:
+        record.exc_info = sys.exc_info()
+    for formatter in (JsonFormatter(),):
+        line = formatter.format(record)
+        assert len(line) < 12_000, len(line)
+        entry = json.loads(line)
+        assert len(entry["message"]) <= 1000 and entry["message"].endswith("…")
+        assert len(entry["conversation_id"]) == 256 and entry["conversation_id"].endswith("…")
+        assert "ValueError: xxx" in entry["exception"] and len(entry["exception"]) <= 8000
+    lone = logging.LogRecord("klikbot.test", logging.INFO, __file__, 1, "name %s", ("Mette\ud800",), None)
+    assert json.loads(JsonFormatter().format(lone))["message"] == "name Mette\ufffd"
 
 
 async def test_an_unusable_request_id_is_replaced(bot: BotUnderTest, logs: JsonLines) -> None:
